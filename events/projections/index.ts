@@ -1,0 +1,3 @@
+export * from './projection.ts';
+export * from './devices.ts';
+export * from './deviceState.ts';
