@@ -1,0 +1,44 @@
+import { resolve } from 'node:path';
+import { z } from 'zod';
+
+const Port = z.coerce.number().int().min(0).max(65535);
+
+/** Every setting of the embedded runtime, from environment variables with working defaults. */
+const Env = z.object({
+  FLEET_DATA_DIR: z.string().min(1).default('./data'),
+  FLEET_HTTP_HOST: z.string().min(1).default('127.0.0.1'),
+  FLEET_HTTP_PORT: Port.default(8080),
+  FLEET_SQLITE_SYNC: z.enum(['FULL', 'NORMAL']).default('FULL'),
+  FLEET_LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  FLEET_PROJECTION_BATCH: z.coerce.number().int().min(1).max(100_000).default(1000),
+});
+
+export interface EmbeddedConfig {
+  readonly dataDir: string;
+  readonly http: { readonly host: string; readonly port: number };
+  readonly sqlite: { readonly file: string; readonly synchronous: 'FULL' | 'NORMAL' };
+  readonly logLevel: z.infer<typeof Env>['FLEET_LOG_LEVEL'];
+  readonly projectionBatchSize: number;
+}
+
+export class ConfigError extends Error {
+  override name = 'ConfigError';
+}
+
+/** Reads the configuration once at start; a bad value stops the process with a message that names it. */
+export const loadConfig = (env: Readonly<Record<string, string | undefined>> = process.env): EmbeddedConfig => {
+  const parsed = Env.safeParse(env);
+  if (!parsed.success) {
+    const problems = parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ');
+    throw new ConfigError(`Invalid configuration (${problems}). Fix the environment variable(s) and start again.`);
+  }
+  const e = parsed.data;
+  const dataDir = resolve(e.FLEET_DATA_DIR);
+  return {
+    dataDir,
+    http: { host: e.FLEET_HTTP_HOST, port: e.FLEET_HTTP_PORT },
+    sqlite: { file: resolve(dataDir, 'fleet.db'), synchronous: e.FLEET_SQLITE_SYNC },
+    logLevel: e.FLEET_LOG_LEVEL,
+    projectionBatchSize: e.FLEET_PROJECTION_BATCH,
+  };
+};

@@ -1,0 +1,129 @@
+import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import { devicesProjection, deviceStateProjection, type AnyProjection } from '../../events/projections/index.ts';
+import { healthRoutes } from '../../functions/api/health.ts';
+import { openSqlite, type SqliteDatabase } from '../../functions/eventStore/sqliteDatabase.ts';
+import { createSqliteEventStore, type SqliteEventStore } from '../../functions/eventStore/sqliteEventStore.ts';
+import { createProjectionEngine, type ProjectionEngine } from '../../functions/projections/projectionEngine.ts';
+import type { ProjectionStore } from '../../functions/projections/projectionStore.ts';
+import { createSqliteProjectionStore } from '../../functions/projections/sqliteProjectionStore.ts';
+import { systemClock, type Clock } from '../../functions/shared/clock.ts';
+import type { EmbeddedConfig } from './config.ts';
+
+/** What every module of the embedded runtime can use. */
+export interface RuntimeContext {
+  readonly config: EmbeddedConfig;
+  readonly clock: Clock;
+  readonly log: FastifyBaseLogger;
+  readonly db: SqliteDatabase;
+  readonly events: SqliteEventStore;
+  readonly projectionStore: ProjectionStore;
+  readonly projections: ProjectionEngine;
+  /** Register routes here; the server starts listening after every module has started. */
+  readonly http: FastifyInstance;
+}
+
+/**
+ * A part of the system plugged into the embedded runtime (broker, LwM2M server, workflows, ...).
+ * Modules start in order and stop in reverse order.
+ */
+export interface EmbeddedModule {
+  readonly name: string;
+  /** Projections the module contributes; they run with the built-in ones. */
+  readonly projections?: readonly AnyProjection[];
+  start(ctx: RuntimeContext): Promise<RunningModule>;
+}
+
+export interface RunningModule {
+  /** Shown at start-up: what runs where. */
+  readonly endpoints?: Readonly<Record<string, string>>;
+  readonly health?: () => 'up' | 'down';
+  stop(): Promise<void>;
+}
+
+export interface Runtime extends RuntimeContext {
+  readonly url: string;
+  readonly endpoints: Readonly<Record<string, string>>;
+  stop(): Promise<void>;
+}
+
+export interface RuntimeOptions {
+  readonly modules?: readonly EmbeddedModule[];
+  readonly clock?: Clock;
+}
+
+/**
+ * The embedded composition root: one process, one SQLite file, the same handlers as on AWS.
+ * Stopping closes the HTTP server first (in-flight requests finish), then the modules, then the
+ * projections (the current batch commits), then the database; an append that was acknowledged
+ * is committed before its acknowledgement, so nothing acknowledged is lost.
+ */
+export const startRuntime = async (config: EmbeddedConfig, options: RuntimeOptions = {}): Promise<Runtime> => {
+  const clock = options.clock ?? systemClock;
+  const modules = options.modules ?? [];
+  const http = Fastify({ logger: { level: config.logLevel }, bodyLimit: 1024 * 1024 });
+  const log = http.log;
+  const db = openSqlite(config.sqlite);
+  const events = createSqliteEventStore(db, clock);
+  const projectionStore = createSqliteProjectionStore(db);
+  const projections = createProjectionEngine({
+    events,
+    store: projectionStore,
+    projections: [devicesProjection, deviceStateProjection, ...modules.flatMap((m) => m.projections ?? [])],
+    batchSize: config.projectionBatchSize,
+    onUnreadable: (event, error) => log.warn({ eventId: event.eventId, streamId: event.streamId, err: error.message }, 'event skipped by projections'),
+  });
+  const unsubscribe = events.onAppended(() => projections.notify());
+  const ctx: RuntimeContext = { config, clock, log, db, events, projectionStore, projections, http };
+
+  const running: { name: string; module: RunningModule }[] = [];
+  const stopModules = async () => {
+    for (const { name, module } of running.reverse()) {
+      try {
+        await module.stop();
+      } catch (err) {
+        log.error({ err, module: name }, 'module failed to stop cleanly');
+      }
+    }
+    running.length = 0;
+  };
+
+  try {
+    for (const m of modules) running.push({ name: m.name, module: await m.start(ctx) });
+    await http.register(
+      healthRoutes({
+        head: () => events.headPosition(),
+        projections: () => projections.status(),
+        components: () => Object.fromEntries([['eventStore', db.open ? 'up' : 'down'], ...running.map((r) => [r.name, r.module.health?.() ?? 'up'])]),
+      }),
+    );
+    await projections.settled();
+    await http.listen({ host: config.http.host, port: config.http.port });
+  } catch (err) {
+    await http.close();
+    await stopModules();
+    await projections.stop();
+    db.close();
+    throw err;
+  }
+
+  const address = http.server.address();
+  const port = typeof address === 'object' && address ? address.port : config.http.port;
+  const url = `http://${config.http.host.includes(':') ? `[${config.http.host}]` : config.http.host}:${port}`;
+  let stopping: Promise<void> | undefined;
+
+  return {
+    ...ctx,
+    url,
+    endpoints: { http: url, dataDir: config.dataDir, ...Object.assign({}, ...running.map((r) => r.module.endpoints ?? {})) },
+    stop() {
+      stopping ??= (async () => {
+        await http.close();
+        await stopModules();
+        unsubscribe();
+        await projections.stop();
+        db.close();
+      })();
+      return stopping;
+    },
+  };
+};
