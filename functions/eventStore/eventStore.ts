@@ -111,8 +111,11 @@ export class AppendInFlightError extends EventStoreError {
 export const MAX_EVENTS_PER_APPEND = 100;
 export const MAX_EVENT_BYTES = 256 * 1024;
 
-/** Checks shared by every adapter, before any I/O. */
-export const validateAppend = (request: AppendRequest): void => {
+/**
+ * Checks shared by every adapter, before any I/O. Returns each event's data as JSON, so adapters
+ * that store JSON serialize once.
+ */
+export const validateAppend = (request: AppendRequest): string[] => {
   const { streamId, events, expectedVersion } = request;
   if (!/^[a-z][a-z0-9]*-\S{1,200}$/.test(streamId)) {
     throw new InvalidAppendError(`Stream id "${streamId}" must look like "<category>-<id>", e.g. "device-sensor-17".`);
@@ -125,13 +128,19 @@ export const validateAppend = (request: AppendRequest): void => {
     throw new InvalidAppendError(`Expected version ${String(expectedVersion)} for ${streamId} must be "any" or an integer >= 0.`);
   }
   const ids = new Set<string>();
+  const serialized: string[] = [];
   for (const e of events) {
     if (!e.eventId || e.eventId.length > 200) throw new InvalidAppendError(`An event for ${streamId} has an empty or over-long id.`);
     if (ids.has(e.eventId)) throw new InvalidAppendError(`Event id ${e.eventId} appears twice in one append to ${streamId}.`);
     ids.add(e.eventId);
-    const size = Buffer.byteLength(JSON.stringify(e.data) ?? '');
+    const json = JSON.stringify(e.data) as string | undefined;
+    if (json === undefined) throw new InvalidAppendError(`Event ${e.eventId} (${e.type}) has no data that JSON can hold.`);
+    // Length in UTF-16 units bounds the UTF-8 size from below; measure bytes only near the limit.
+    const size = json.length * 3 > MAX_EVENT_BYTES ? Buffer.byteLength(json) : json.length;
     if (size > MAX_EVENT_BYTES) {
       throw new InvalidAppendError(`Event ${e.eventId} (${e.type}) is ${size} bytes; the limit is ${MAX_EVENT_BYTES}.`);
     }
+    serialized.push(json);
   }
+  return serialized;
 };

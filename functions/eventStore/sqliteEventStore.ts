@@ -129,7 +129,7 @@ export const createSqliteEventStore = (db: SqliteDatabase, clock: Clock = system
     return { streamId: request.streamId, status: 'duplicate', nextExpectedVersion: Math.max(...events.map((e) => e.streamPosition)), events };
   };
 
-  const insertAll = (request: AppendRequest, from: number, recordedAt: string): StoredEvent[] =>
+  const insertAll = (request: AppendRequest, data: readonly string[], from: number, recordedAt: string): StoredEvent[] =>
     request.events.map((e: NewEvent, i) => {
       const position = from + i + 1;
       const info = insert.run(
@@ -142,13 +142,16 @@ export const createSqliteEventStore = (db: SqliteDatabase, clock: Clock = system
         e.correlationId ?? null,
         e.causationId ?? null,
         JSON.stringify(e.actor),
-        JSON.stringify(e.data),
+        data[i],
       );
       return { ...e, streamId: request.streamId, streamPosition: position, globalPosition: Number(info.lastInsertRowid), recordedAt };
     });
 
-  /** One request inside an open transaction; a savepoint so a failure undoes only this request. */
-  const appendOne = db.transaction((request: AppendRequest, recordedAt: string): AppendResult => {
+  // Several inserts need a savepoint so a failure undoes only this request; one insert is atomic alone.
+  const insertAllSavepoint = db.transaction(insertAll);
+
+  /** One request inside an open transaction. */
+  const appendOne = (request: AppendRequest, data: readonly string[], recordedAt: string): AppendResult => {
     for (let attempt = 0; ; attempt++) {
       const version = currentVersion(request.streamId, attempt > 0);
       if (request.expectedVersion !== 'any' && request.expectedVersion !== version) {
@@ -158,7 +161,8 @@ export const createSqliteEventStore = (db: SqliteDatabase, clock: Clock = system
         throw new WrongExpectedVersionError(request.streamId, request.expectedVersion, version);
       }
       try {
-        const events = db.transaction(() => insertAll(request, version, recordedAt))();
+        const events =
+          request.events.length === 1 ? insertAll(request, data, version, recordedAt) : insertAllSavepoint(request, data, version, recordedAt);
         staged.set(request.streamId, version + events.length);
         return { streamId: request.streamId, status: 'appended', nextExpectedVersion: version + events.length, events };
       } catch (err) {
@@ -168,7 +172,7 @@ export const createSqliteEventStore = (db: SqliteDatabase, clock: Clock = system
         if (attempt > 0) throw err; // a position clash against a fresh version cannot happen twice
       }
     }
-  });
+  };
 
   const commit = <T>(work: () => T): T => {
     staged = new Map();
@@ -189,8 +193,8 @@ export const createSqliteEventStore = (db: SqliteDatabase, clock: Clock = system
   };
 
   const append = (request: AppendRequest): AppendResult => {
-    validateAppend(request);
-    const result = commit(() => appendOne(request, clock.now().toISOString()));
+    const data = validateAppend(request);
+    const result = commit(() => appendOne(request, data, clock.now().toISOString()));
     if (result.status === 'appended') notify();
     return result;
   };
@@ -200,8 +204,7 @@ export const createSqliteEventStore = (db: SqliteDatabase, clock: Clock = system
     const outcomes = commit(() =>
       requests.map((request): BatchAppendOutcome => {
         try {
-          validateAppend(request);
-          return { ok: true, result: appendOne(request, recordedAt) };
+          return { ok: true, result: appendOne(request, validateAppend(request), recordedAt) };
         } catch (error) {
           if (error instanceof EventStoreError) return { ok: false, error };
           throw error;
