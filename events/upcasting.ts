@@ -1,5 +1,5 @@
 import type { StoredEvent } from './envelope.ts';
-import { AlarmSeverity, currentDefinition, type DomainEvent } from './catalog/index.ts';
+import { currentDefinition, type AlarmSeverity, type DomainEvent } from './catalog/index.ts';
 
 /** Turns the data of (type, version) into the data of (type, version + 1). Pure. */
 type Upcaster = (data: unknown) => unknown;

@@ -93,7 +93,11 @@ export const startRuntime = async (config: EmbeddedConfig, options: RuntimeOptio
       healthRoutes({
         head: () => events.headPosition(),
         projections: () => projections.status(),
-        components: () => Object.fromEntries([['eventStore', db.open ? 'up' : 'down'], ...running.map((r) => [r.name, r.module.health?.() ?? 'up'])]),
+        components: () =>
+          Object.fromEntries<'up' | 'down'>([
+            ['eventStore', db.open ? 'up' : 'down'],
+            ...running.map((r): [string, 'up' | 'down'] => [r.name, r.module.health?.() ?? 'up']),
+          ]),
       }),
     );
     await projections.settled();
@@ -114,7 +118,11 @@ export const startRuntime = async (config: EmbeddedConfig, options: RuntimeOptio
   return {
     ...ctx,
     url,
-    endpoints: { http: url, dataDir: config.dataDir, ...Object.assign({}, ...running.map((r) => r.module.endpoints ?? {})) },
+    endpoints: Object.fromEntries([
+      ['http', url],
+      ['dataDir', config.dataDir],
+      ...running.flatMap((r) => Object.entries(r.module.endpoints ?? {})),
+    ]),
     stop() {
       stopping ??= (async () => {
         await http.close();

@@ -11,10 +11,10 @@ export const newEvent = <T extends EventType>(type: T, data: EventData<T>, extra
     eventId: randomUUID(),
     type,
     typeVersion: def.version,
-    data: def.schema.parse(data) as EventData<T>,
+    data: def.schema.parse(data),
     actor: { kind: 'system', id: 'test' },
     ...extra,
-  };
+  } as NewEvent<T, EventData<T>>;
 };
 
 export const provisioned = (thingName: string, overrides: Partial<EventData<'DeviceProvisioned'>> = {}) =>
