@@ -1,5 +1,11 @@
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
-import { devicesProjection, deviceStateProjection, type AnyProjection } from '../../events/projections/index.ts';
+import {
+  alarmsProjection,
+  devicesProjection,
+  deviceStateProjection,
+  rejectionsProjection,
+  type AnyProjection,
+} from '../../events/projections/index.ts';
 import { healthRoutes } from '../../functions/api/health.ts';
 import { openSqlite, type SqliteDatabase } from '../../functions/eventStore/sqliteDatabase.ts';
 import { createSqliteEventStore, type SqliteEventStore } from '../../functions/eventStore/sqliteEventStore.ts';
@@ -68,7 +74,7 @@ export const startRuntime = async (config: EmbeddedConfig, options: RuntimeOptio
   const projections = createProjectionEngine({
     events,
     store: projectionStore,
-    projections: [devicesProjection, deviceStateProjection, ...modules.flatMap((m) => m.projections ?? [])],
+    projections: [devicesProjection, deviceStateProjection, alarmsProjection, rejectionsProjection, ...modules.flatMap((m) => m.projections ?? [])],
     batchSize: config.projectionBatchSize,
     onUnreadable: (event, error) => log.warn({ eventId: event.eventId, streamId: event.streamId, err: error.message }, 'event skipped by projections'),
   });

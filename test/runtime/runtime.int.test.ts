@@ -35,6 +35,8 @@ describe('embedded runtime', () => {
     expect(body.projections.map((p) => [p.name, p.lag])).toEqual([
       ['devices', 0],
       ['device-state', 0],
+      ['alarms', 0],
+      ['rejections', 0],
     ]);
     expect(runtime.projectionStore.getRow('devices', 'm1')).toMatchObject({ tenant: 'city-of-lund' });
 
