@@ -46,7 +46,7 @@ export const testEventStore = (adapter: string, factory: EventStoreFactory) => {
   describe(`EventStore conformance: ${adapter}`, () => {
     let store: EventStore;
     let s = 0;
-    const stream = () => `device-${adapter.toLowerCase()}-${++s}-${randomUUID().slice(0, 8)}`;
+    const stream = () => `device-${adapter.toLowerCase().replace(/[^a-z0-9]+/g, '')}-${++s}-${randomUUID().slice(0, 8)}`;
 
     beforeAll(async () => {
       store = await factory.create();
