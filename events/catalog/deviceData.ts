@@ -12,6 +12,7 @@ export const ReportedValue = z.object({
     z.object({ kind: z.literal('string'), v: z.string() }),
     z.object({ kind: z.literal('boolean'), v: z.boolean() }),
     z.object({ kind: z.literal('data'), v: z.string().describe('base64url') }),
+    z.object({ kind: z.literal('objlnk'), v: z.string().regex(/^\d{1,5}:\d{1,5}$/).describe('LwM2M Object Link "objectId:instanceId"') }),
     z.object({ kind: z.literal('sum'), v: z.number() }),
   ]),
   unit: z.string().optional(),
