@@ -37,7 +37,7 @@ export const messageIdOf = (m: DeviceMessage): string =>
 const entry = (type: IngestDetailType, detail: IngestDetail, at: Date): BusEntry => ({
   Source: INGEST_SOURCE,
   DetailType: type,
-  Detail: detail as unknown as Record<string, unknown>,
+  Detail: detail,
   Time: at,
 });
 
@@ -62,15 +62,15 @@ class Rejected extends Error {
 }
 
 /** Validates facts against the catalog here, so nothing invalid reaches the bus. */
-const checked = (type: IngestDetailType, data: unknown) => {
+const checked = (type: IngestDetailType, data: unknown): IngestDetail['data'] => {
   const parsed = currentDefinition.get(type)!.schema.safeParse(data);
   if (!parsed.success) {
     throw new Rejected('validate', describeIssues(parsed.error).map((i) => `${i.path}: ${i.message}`).join('; '));
   }
-  return parsed.data;
+  return parsed.data as IngestDetail['data'];
 };
 
-const facts = (m: DeviceMessage, messageId: string): { type: IngestDetailType; data: unknown }[] => {
+const facts = (m: DeviceMessage, messageId: string): { type: IngestDetailType; data: IngestDetail['data'] }[] => {
   let records: ResolvedRecord[];
   try {
     records = resolve(decodeSenmlCbor(m.payload, { profile: 'lwm2m' }), m.receivedAt.getTime() / 1000, { profile: 'lwm2m' });

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { currentDefinition, ThingName } from '../../events/catalog/index.ts';
+import { AlarmCleared, AlarmRaised, DeviceStateReported, MessageRejected, ThingName } from '../../events/catalog/index.ts';
 
 /**
  * Bus events from the decode step to the append handler: "append this device fact". The
@@ -11,20 +11,21 @@ export const INGEST_SOURCE = 'lwm2m.ingest';
 export const INGEST_DETAIL_TYPES = ['DeviceStateReported', 'AlarmRaised', 'AlarmCleared', 'MessageRejected'] as const;
 export type IngestDetailType = (typeof INGEST_DETAIL_TYPES)[number];
 
-const dataSchema = (type: IngestDetailType) => {
-  const def = currentDefinition.get(type);
-  if (!def) throw new Error(`${type} is not in the event catalog`);
-  return def.schema;
-};
+const dataSchemas = {
+  DeviceStateReported: DeviceStateReported.schema,
+  AlarmRaised: AlarmRaised.schema,
+  AlarmCleared: AlarmCleared.schema,
+  MessageRejected: MessageRejected.schema,
+} as const satisfies Record<IngestDetailType, z.ZodType>;
 
-export const ingestDetail = (type: IngestDetailType) =>
+export const ingestDetail = <T extends IngestDetailType>(type: T) =>
   z.object({
     eventId: z.string().min(1).max(200),
     /** The device the fact belongs to; a rejection from an unidentified sender has none. */
     thingName: ThingName.optional(),
     /** The MQTT message this fact came from (several facts may share one). */
     messageId: z.string().min(1),
-    data: dataSchema(type),
+    data: dataSchemas[type],
   });
 
 export type IngestDetail = z.infer<ReturnType<typeof ingestDetail>>;
