@@ -56,7 +56,7 @@ describe('ingestion pipeline (decode → bus → append → projections)', () =>
       const row = rows.getRow('device-state', thing) as { resources: Record<string, { value: { v: number } }>; messages: number };
       expect(row.resources['/3303/0/5700']!.value.v).toBe(n);
     }
-    const stateMessages = [...rows.allRows('device-state').values()].reduce((sum, r) => sum + (r as { messages: number }).messages, 0);
+    const stateMessages = ([...rows.allRows('device-state').values()] as { messages: number }[]).reduce((sum, r) => sum + r.messages, 0);
     const rejections = [...rows.allRows('rejections').values()] as { eventId: string; stage: string }[];
     expect(stateMessages).toBe(total - garbage.size);
     expect(rejections).toHaveLength(garbage.size);
