@@ -8,6 +8,8 @@ const Env = z.object({
   FLEET_DATA_DIR: z.string().min(1).default('./data'),
   FLEET_HTTP_HOST: z.string().min(1).default('127.0.0.1'),
   FLEET_HTTP_PORT: Port.default(8080),
+  FLEET_MQTT_HOST: z.string().min(1).default('127.0.0.1'),
+  FLEET_MQTT_PORT: Port.default(8883),
   FLEET_SQLITE_SYNC: z.enum(['FULL', 'NORMAL']).default('FULL'),
   FLEET_LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   FLEET_PROJECTION_BATCH: z.coerce.number().int().min(1).max(100_000).default(1000),
@@ -16,6 +18,7 @@ const Env = z.object({
 export interface EmbeddedConfig {
   readonly dataDir: string;
   readonly http: { readonly host: string; readonly port: number };
+  readonly mqtt: { readonly host: string; readonly port: number };
   readonly sqlite: { readonly file: string; readonly synchronous: 'FULL' | 'NORMAL' };
   readonly logLevel: z.infer<typeof Env>['FLEET_LOG_LEVEL'];
   readonly projectionBatchSize: number;
@@ -37,6 +40,7 @@ export const loadConfig = (env: Readonly<Record<string, string | undefined>> = p
   return {
     dataDir,
     http: { host: e.FLEET_HTTP_HOST, port: e.FLEET_HTTP_PORT },
+    mqtt: { host: e.FLEET_MQTT_HOST, port: e.FLEET_MQTT_PORT },
     sqlite: { file: resolve(dataDir, 'fleet.db'), synchronous: e.FLEET_SQLITE_SYNC },
     logLevel: e.FLEET_LOG_LEVEL,
     projectionBatchSize: e.FLEET_PROJECTION_BATCH,

@@ -7,6 +7,7 @@ import {
   type AnyProjection,
 } from '../../events/projections/index.ts';
 import { healthRoutes } from '../../functions/api/health.ts';
+import { createInProcessBus, type InProcessBus } from '../../functions/bus/inProcessBus.ts';
 import { openSqlite, type SqliteDatabase } from '../../functions/eventStore/sqliteDatabase.ts';
 import { createSqliteEventStore, type SqliteEventStore } from '../../functions/eventStore/sqliteEventStore.ts';
 import { createProjectionEngine, type ProjectionEngine } from '../../functions/projections/projectionEngine.ts';
@@ -24,6 +25,8 @@ export interface RuntimeContext {
   readonly events: SqliteEventStore;
   readonly projectionStore: ProjectionStore;
   readonly projections: ProjectionEngine;
+  /** The in-process event bus (EventBridge envelopes and patterns). */
+  readonly bus: InProcessBus;
   /** Register routes here; the server starts listening after every module has started. */
   readonly http: FastifyInstance;
 }
@@ -79,7 +82,11 @@ export const startRuntime = async (config: EmbeddedConfig, options: RuntimeOptio
     onUnreadable: (event, error) => log.warn({ eventId: event.eventId, streamId: event.streamId, err: error.message }, 'event skipped by projections'),
   });
   const unsubscribe = events.onAppended(() => projections.notify());
-  const ctx: RuntimeContext = { config, clock, log, db, events, projectionStore, projections, http };
+  const bus = createInProcessBus({
+    clock,
+    onDeadLetter: (d) => log.error({ rule: d.rule, eventId: d.event.id, detailType: d.event['detail-type'], attempts: d.attempts, err: d.errorMessage }, 'bus event dead-lettered'),
+  });
+  const ctx: RuntimeContext = { config, clock, log, db, events, projectionStore, projections, bus, http };
 
   const running: { name: string; module: RunningModule }[] = [];
   const stopModules = async () => {
@@ -111,6 +118,7 @@ export const startRuntime = async (config: EmbeddedConfig, options: RuntimeOptio
   } catch (err) {
     await http.close();
     await stopModules();
+    await bus.close();
     await projections.stop();
     db.close();
     throw err;
@@ -133,6 +141,7 @@ export const startRuntime = async (config: EmbeddedConfig, options: RuntimeOptio
       stopping ??= (async () => {
         await http.close();
         await stopModules();
+        await bus.close();
         unsubscribe();
         await projections.stop();
         db.close();

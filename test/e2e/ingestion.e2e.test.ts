@@ -1,0 +1,92 @@
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { DeviceStateRow } from '../../events/projections/deviceState.ts';
+import { issueDeviceCertificate, type IssuedCertificate } from '../../functions/registry/localCa.ts';
+import { loadConfig } from '../../infra/embedded/config.ts';
+import { loadOrCreateCa } from '../../infra/embedded/pki.ts';
+import { startEmbeddedSystem, type EmbeddedSystem } from '../../infra/embedded/system.ts';
+import { topics } from '../../schemas/topics/topics.ts';
+import { encodeSenmlCbor } from '../../schemas/senml/index.ts';
+import { connect, end, subscribeCodes, within } from '../broker/support.ts';
+import { provisioned } from '../support/events.ts';
+
+const dataDir = mkdtempSync(join(tmpdir(), 'e2e-ingest-'));
+let system: EmbeddedSystem;
+const certs: Record<string, IssuedCertificate> = {};
+
+beforeAll(async () => {
+  const ca = await loadOrCreateCa(dataDir);
+  for (const thing of ['meter-a', 'meter-b']) {
+    certs[thing] = await issueDeviceCertificate(ca, thing);
+  }
+  system = await startEmbeddedSystem(loadConfig({ FLEET_DATA_DIR: dataDir, FLEET_HTTP_PORT: '0', FLEET_MQTT_PORT: '0', FLEET_LOG_LEVEL: 'silent' }));
+  for (const thing of ['meter-a', 'meter-b']) {
+    await system.events.append({ streamId: `device-${thing}`, expectedVersion: 0, events: [provisioned(thing, { certificateId: certs[thing]!.certificateId })] });
+  }
+  await system.projections.settled();
+});
+afterAll(async () => {
+  await system.stop();
+  rmSync(dataDir, { recursive: true, force: true });
+});
+
+const caPem = () => readFileSync(join(dataDir, 'pki', 'ca.pem'), 'utf8');
+const device = async (thing: string) => {
+  const c = connect({ port: system.mqtt.port, clientId: thing, caPem: caPem(), identity: certs[thing]! });
+  await c.connected;
+  return c;
+};
+const pack = (v: number) => Buffer.from(encodeSenmlCbor([{ bn: '/3303/0/', bt: 1767225600 + v, n: '5700', v, u: 'Cel' }], { profile: 'lwm2m' }));
+
+describe('ingestion end to end: device certificate → TLS → broker → decode → bus → append → projections', () => {
+  it('stores a device message before its PUBACK: the state projection has it once the publish resolves', async () => {
+    const a = await device('meter-a');
+    await within(5000, 'publish', a.client.publishAsync(topics.deviceState('meter-a'), pack(21), { qos: 1 }));
+    // PUBACK has arrived: the fact must already be in the store.
+    const [stored] = await system.events.readStream('device-meter-a', { from: 2 });
+    expect(stored).toMatchObject({ type: 'DeviceStateReported', actor: { kind: 'device', id: 'meter-a' } });
+    await system.projections.settled();
+    const row = system.projectionStore.getRow('device-state', 'meter-a') as DeviceStateRow;
+    expect(row.resources['/3303/0/5700']).toMatchObject({ value: { kind: 'number', v: 21 }, unit: 'Cel' });
+    await end(a.client);
+  });
+
+  it('keeps a garbage payload as a rejection with its bytes', async () => {
+    const a = await device('meter-a');
+    const junk = Buffer.from([0xde, 0xad, 0xbe, 0xef]);
+    await within(5000, 'publish', a.client.publishAsync(topics.deviceAlarms('meter-a'), junk, { qos: 1 }));
+    await system.projections.settled();
+    const rejections = [...system.projectionStore.allRows('rejections').values()] as { thingName: string; stage: string }[];
+    expect(rejections).toEqual([expect.objectContaining({ thingName: 'meter-a', stage: 'decode' })]);
+    const last = (await system.events.readStream('device-meter-a', { direction: 'backwards', limit: 1 }))[0]!;
+    expect(Buffer.from((last.data as { payloadBase64: string }).payloadBase64, 'base64')).toEqual(junk);
+    await end(a.client);
+  });
+
+  it('with two real device certificates, neither can publish or subscribe on the other’s topics', async () => {
+    const a = await device('meter-a');
+    const b = await device('meter-b');
+    expect(await subscribeCodes(a.client, topics.commandRequest('meter-b', 'c1'))).toEqual([128]);
+    expect(await subscribeCodes(a.client, `cmd/lwm2m/meter-a/req/+`)).toEqual([1]);
+    const before = system.mqtt.broker.stats().refusals['publish-denied'];
+    void a.client.publishAsync(topics.deviceState('meter-b'), pack(99), { qos: 1 }).catch(() => undefined);
+    await within(5000, 'connection dropped', a.closed);
+    expect(system.mqtt.broker.stats().refusals['publish-denied']).toBe(before + 1);
+    await system.projections.settled();
+    const bRow = system.projectionStore.getRow('device-state', 'meter-b') as DeviceStateRow | undefined;
+    expect(bRow).toBeUndefined();
+    await within(5000, 'publish', b.client.publishAsync(topics.deviceState('meter-b'), pack(5), { qos: 1 }));
+    await system.projections.settled();
+    expect((system.projectionStore.getRow('device-state', 'meter-b') as DeviceStateRow).resources['/3303/0/5700']!.value).toEqual({ kind: 'number', v: 5 });
+    await end(b.client);
+  });
+
+  it('refuses a certificate the fleet does not know (CONNACK not authorized) and counts it', async () => {
+    const stranger = await issueDeviceCertificate(await loadOrCreateCa(dataDir), 'meter-z');
+    const c = connect({ port: system.mqtt.port, clientId: 'meter-z', caPem: caPem(), identity: stranger });
+    await expect(c.connected).rejects.toThrow(/Not authorized|not authorized|code 5/i);
+    expect(system.mqtt.broker.stats().refusals['unknown-certificate']).toBeGreaterThanOrEqual(1);
+  });
+});
