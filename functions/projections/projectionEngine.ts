@@ -14,6 +14,8 @@ export interface ProjectionEngineOptions {
   readonly batchSize?: number;
   /** Told about events no projection can read (unknown type, failed upcast); they are skipped, not lost. */
   readonly onUnreadable?: (event: StoredEvent, error: Error) => void;
+  /** Told after each live batch is committed, with its events (for live views and latency measurements). */
+  readonly onCommitted?: (events: readonly StoredEvent[]) => void;
 }
 
 export interface ProjectionStatus {
@@ -124,6 +126,7 @@ export const createProjectionEngine = (options: ProjectionEngineOptions) => {
       const page = (await events.readAll({ after: String(position), limit })).events.filter((e) => (e.globalPosition ?? 0) <= until);
       if (page.length === 0) return position;
       store.commit(foldPage(page, targets));
+      if (targets === live) options.onCommitted?.(page);
       position = page.at(-1)?.globalPosition ?? position;
     }
   };

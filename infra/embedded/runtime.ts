@@ -14,6 +14,7 @@ import { createProjectionEngine, type ProjectionEngine } from '../../functions/p
 import type { ProjectionStore } from '../../functions/projections/projectionStore.ts';
 import { createSqliteProjectionStore } from '../../functions/projections/sqliteProjectionStore.ts';
 import { systemClock, type Clock } from '../../functions/shared/clock.ts';
+import type { StoredEvent } from '../../events/envelope.ts';
 import type { EmbeddedConfig } from './config.ts';
 
 /** What every module of the embedded runtime can use. */
@@ -58,6 +59,8 @@ export interface Runtime extends RuntimeContext {
 export interface RuntimeOptions {
   readonly modules?: readonly EmbeddedModule[];
   readonly clock?: Clock;
+  /** Told after each batch of events is committed to the live projections. */
+  readonly onProjected?: (events: readonly StoredEvent[]) => void;
 }
 
 /**
@@ -79,6 +82,7 @@ export const startRuntime = async (config: EmbeddedConfig, options: RuntimeOptio
     store: projectionStore,
     projections: [devicesProjection, deviceStateProjection, alarmsProjection, rejectionsProjection, ...modules.flatMap((m) => m.projections ?? [])],
     batchSize: config.projectionBatchSize,
+    ...(options.onProjected ? { onCommitted: options.onProjected } : {}),
     onUnreadable: (event, error) => log.warn({ eventId: event.eventId, streamId: event.streamId, err: error.message }, 'event skipped by projections'),
   });
   const unsubscribe = events.onAppended(() => projections.notify());

@@ -26,7 +26,7 @@ const setup = (name: string) => {
   return { db, events, rows, engine, bus, pipeline };
 };
 
-const state = (thing: string, n: number) =>
+const state = (_thing: string, n: number) =>
   encodeSenmlCbor([{ bn: '/3303/0/', bt: 1767225600 + n, n: '5700', v: n, u: 'Cel' }], { profile: 'lwm2m' });
 
 describe('ingestion pipeline (decode → bus → append → projections)', () => {
