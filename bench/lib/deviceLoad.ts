@@ -31,10 +31,10 @@ interface Job {
 }
 
 const lines = createInterface({ input: process.stdin })[Symbol.asyncIterator]();
-const nextLine = async () => {
-  const { value, done } = await lines.next();
-  if (done) throw new Error('stdin closed before the expected line');
-  return value;
+const nextLine = async (): Promise<string> => {
+  const next: IteratorResult<string> = await lines.next();
+  if (next.done) throw new Error('stdin closed before the expected line');
+  return next.value;
 };
 let job: Job;
 
