@@ -7,6 +7,8 @@ import {
   type AnyProjection,
 } from '../../events/projections/index.ts';
 import { healthRoutes } from '../../functions/api/health.ts';
+import { directoryRoutes } from '../../functions/directory/directoryRoutes.ts';
+import { createSqliteDeviceDirectory } from '../../functions/directory/sqliteDeviceDirectory.ts';
 import { createInProcessBus, type InProcessBus } from '../../functions/bus/inProcessBus.ts';
 import { openSqlite, type SqliteDatabase } from '../../functions/eventStore/sqliteDatabase.ts';
 import { createSqliteEventStore, type SqliteEventStore } from '../../functions/eventStore/sqliteEventStore.ts';
@@ -117,6 +119,9 @@ export const startRuntime = async (config: EmbeddedConfig, options: RuntimeOptio
           ]),
       }),
     );
+    // The device directory: search by tenant, attributes, group, type, status, box and radius.
+    // Operator roles (issue 6) will gate these routes through `preHandler`; until then the API listens on loopback by default.
+    await http.register(directoryRoutes({ directory: createSqliteDeviceDirectory(db) }));
     await projections.settled();
     await http.listen({ host: config.http.host, port: config.http.port });
   } catch (err) {

@@ -39,6 +39,12 @@ describe('embedded runtime', () => {
       ['rejections', 0],
     ]);
     expect(runtime.projectionStore.getRow('devices', 'm1')).toMatchObject({ tenant: 'city-of-lund' });
+    const search = await fetch(`${runtime.url}/devices?tenant=city-of-lund&near=55.7,13.19,1000`);
+    expect(search.status).toBe(200);
+    expect(((await search.json()) as { items: { thingName: string }[] }).items.map((d) => d.thingName)).toEqual(['m1']);
+    const bad = await fetch(`${runtime.url}/devices?near=95,13,10`);
+    expect(bad.status).toBe(400);
+    expect(bad.headers.get('content-type')).toMatch(/application\/problem\+json/);
 
     await runtime.stop();
     expect(order).toEqual(['start one', 'start two', 'stop two', 'stop one']);

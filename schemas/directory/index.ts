@@ -1,0 +1,3 @@
+export * from './fieldError.ts';
+export * from './searchQuery.ts';
+export * from './parseSearchParams.ts';
