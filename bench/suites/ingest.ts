@@ -6,7 +6,6 @@ import mqtt, { type MqttClient } from 'mqtt';
 import type { StoredEvent } from '../../events/envelope.ts';
 import { issueDeviceCertificate, issueServerCertificate, type IssuedCertificate, type LocalCa } from '../../functions/registry/localCa.ts';
 import { loadConfig } from '../../infra/embedded/config.ts';
-import { loadOrCreateCa } from '../../infra/embedded/pki.ts';
 import { startEmbeddedSystem } from '../../infra/embedded/system.ts';
 import { provisioned } from '../../test/support/events.ts';
 import { rate, timed, type BenchResult, type BenchSuite } from '../lib/report.ts';
@@ -100,8 +99,6 @@ export const ingestSuite: BenchSuite = {
     const results: BenchResult[] = [];
 
     const dataDir = join(workDir, 'system');
-    const ca = await loadOrCreateCa(dataDir);
-    const certs = await Promise.all(Array.from({ length: devices }, (_, i) => issueDeviceCertificate(ca, `bench-${i}`)));
     const latencies: number[] = [];
     let projected = 0;
     const onProjected = (events: readonly StoredEvent[]) => {
@@ -118,6 +115,16 @@ export const ingestSuite: BenchSuite = {
       { onProjected },
     );
     try {
+      const ca = system.ca;
+      // Devices registered as provisioning does: thing, registry-issued certificate, attached.
+      const certs: IssuedCertificate[] = [];
+      for (let i = 0; i < devices; i++) {
+        const thingName = `bench-${i}`;
+        await system.registry.ensureThing({ thingName, attributes: {} });
+        const cert = await system.registry.createKeysAndCertificate({ thingName });
+        await system.registry.attachThingPrincipal(thingName, cert.certificateId);
+        certs.push({ ...cert, commonName: thingName } as unknown as IssuedCertificate);
+      }
       await system.events.appendBatch(certs.map((c) => ({ streamId: `device-${c.commonName}`, expectedVersion: 0, events: [provisioned(c.commonName, { certificateId: c.certificateId })] })));
       await system.projections.settled();
       const job = { port: system.mqtt.port, ca: ca.certificatePem, certs, window };

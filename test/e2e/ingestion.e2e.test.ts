@@ -5,7 +5,6 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { DeviceStateRow } from '../../events/projections/deviceState.ts';
 import { issueDeviceCertificate, type IssuedCertificate } from '../../functions/registry/localCa.ts';
 import { loadConfig } from '../../infra/embedded/config.ts';
-import { loadOrCreateCa } from '../../infra/embedded/pki.ts';
 import { startEmbeddedSystem, type EmbeddedSystem } from '../../infra/embedded/system.ts';
 import { topics } from '../../schemas/topics/topics.ts';
 import { encodeSenmlCbor } from '../../schemas/senml/index.ts';
@@ -17,13 +16,14 @@ let system: EmbeddedSystem;
 const certs: Record<string, IssuedCertificate> = {};
 
 beforeAll(async () => {
-  const ca = await loadOrCreateCa(dataDir);
-  for (const thing of ['meter-a', 'meter-b']) {
-    certs[thing] = await issueDeviceCertificate(ca, thing);
-  }
   system = await startEmbeddedSystem(loadConfig({ FLEET_DATA_DIR: dataDir, FLEET_HTTP_PORT: '0', FLEET_MQTT_PORT: '0', FLEET_LOG_LEVEL: 'silent' }));
+  // Register each device as provisioning does: thing, certificate from the registry, attached.
   for (const thing of ['meter-a', 'meter-b']) {
-    await system.events.append({ streamId: `device-${thing}`, expectedVersion: 0, events: [provisioned(thing, { certificateId: certs[thing]!.certificateId })] });
+    await system.registry.ensureThing({ thingName: thing, attributes: {} });
+    const cert = await system.registry.createKeysAndCertificate({ thingName: thing });
+    await system.registry.attachThingPrincipal(thing, cert.certificateId);
+    certs[thing] = { ...cert, commonName: thing } as unknown as IssuedCertificate;
+    await system.events.append({ streamId: `device-${thing}`, expectedVersion: 0, events: [provisioned(thing, { certificateId: cert.certificateId })] });
   }
   await system.projections.settled();
 });
@@ -84,7 +84,8 @@ describe('ingestion end to end: device certificate → TLS → broker → decode
   });
 
   it('refuses a certificate the fleet does not know (CONNACK not authorized) and counts it', async () => {
-    const stranger = await issueDeviceCertificate(await loadOrCreateCa(dataDir), 'meter-z');
+    // Signed by the fleet's own CA, but never registered: the registry, not the CA, decides.
+    const stranger = await issueDeviceCertificate(system.ca, 'meter-z');
     const c = connect({ port: system.mqtt.port, clientId: 'meter-z', caPem: caPem(), identity: stranger });
     await expect(c.connected).rejects.toThrow(/Not authorized|not authorized|code 5/i);
     expect(system.mqtt.broker.stats().refusals['unknown-certificate']).toBeGreaterThanOrEqual(1);

@@ -1,6 +1,5 @@
 import { createEmbeddedBroker, type EmbeddedBroker } from '../../../functions/broker/embeddedBroker.ts';
-import type { PeerIdentity } from '../../../functions/broker/principals.ts';
-import { fleetPrincipals } from '../../../functions/broker/principals.ts';
+import type { PrincipalLookup } from '../../../functions/broker/principals.ts';
 import { withGroupCommit } from '../../../functions/eventStore/groupCommit.ts';
 import { rejection, messageIdOf } from '../../../functions/ingestion/decodeDeviceMessage.ts';
 import { createIngestionPipeline, type IngestionPipeline } from '../../../functions/ingestion/ingestionPipeline.ts';
@@ -11,9 +10,9 @@ export interface MqttIngestionOptions {
   readonly ca: LocalCa;
   readonly port: number;
   readonly host: string;
-  /** Whether a certificate may connect; the device registry answers this (see functions/broker/README.md). */
-  readonly isRegistered: (identity: PeerIdentity) => boolean | Promise<boolean>;
-  readonly revocations?: RevocationList;
+  /** Who a certificate belongs to and what it may do: the device registry answers (functions/broker/README.md). */
+  readonly lookup: () => PrincipalLookup;
+  readonly revocations?: () => RevocationList;
 }
 
 export interface MqttIngestion extends RunningModule {
@@ -38,8 +37,8 @@ export const mqttIngestionModule = (options: MqttIngestionOptions, onStarted?: (
       ca: options.ca.certificatePem,
       cert: server.certificatePem,
       key: server.privateKeyPem,
-      revocations: options.revocations ?? new RevocationList(),
-      lookup: fleetPrincipals({ isRegistered: options.isRegistered }),
+      revocations: options.revocations?.() ?? new RevocationList(),
+      lookup: options.lookup(),
       handleBeforeAck: true,
       log: { warn: (o, m) => ctx.log.warn(o, m), error: (o, m) => ctx.log.error(o, m) },
     });
