@@ -1,10 +1,11 @@
 import { ConfigError, loadConfig } from './config.ts';
+import { provisioningModule } from './modules/provisioning.ts';
 import { startEmbeddedSystem } from './system.ts';
 
 /** `npm start`: the whole system on this machine with embedded defaults. */
 const main = async () => {
   const config = loadConfig();
-  const runtime = await startEmbeddedSystem(config);
+  const runtime = await startEmbeddedSystem(config, { systemModules: [provisioningModule()] });
   const lines = Object.entries(runtime.endpoints).map(([k, v]) => `  ${k.padEnd(12)} ${v}`);
   process.stdout.write(`\nLwM2M fleet backend (embedded) is running\n${lines.join('\n')}\n  health       ${runtime.url}/health\n\nCtrl-C stops it cleanly.\n`);
 

@@ -1,0 +1,97 @@
+import { randomUUID } from 'node:crypto';
+import { Transform, type TransformCallback } from 'node:stream';
+import type { FastifyInstance, preHandlerHookHandler } from 'fastify';
+import { detectFormat } from '../../schemas/manifest/detectFormat.ts';
+import { sendProblem, type Problem } from '../directory/problemDetails.ts';
+import type { ObjectStore } from '../objectStore/objectStore.ts';
+import type { BatchProgress } from './batchProgress.ts';
+
+export interface ProvisioningRoutesOptions {
+  readonly uploads: ObjectStore;
+  readonly reports: ObjectStore;
+  /** The batch's progress, or undefined when no batch has that id. */
+  readonly progress: (batchId: string) => Promise<BatchProgress | undefined>;
+  readonly maxManifestBytes?: number;
+  readonly preHandler?: preHandlerHookHandler;
+}
+
+const BATCH_ID = /^[A-Za-z0-9_-]{1,64}$/;
+
+const problem = (status: number, type: string, title: string, detail: string, instance: string): Problem => ({ type: `/problems/${type}`, title, status, detail, instance });
+
+class TooLarge extends Error {}
+
+/** Counts bytes as they stream and stops the upload past the limit. */
+const limitBytes = (max: number) => {
+  let seen = 0;
+  return new Transform({
+    transform(chunk: Buffer, _enc, done: TransformCallback) {
+      seen += chunk.length;
+      if (seen > max) return done(new TooLarge(`the manifest is larger than ${max} bytes`));
+      done(null, chunk);
+    },
+  });
+};
+
+/**
+ * Manifest upload and batch status. The upload streams straight into the uploads area (never the
+ * whole file in memory); writing it there is what starts the provisioning workflow, exactly as an
+ * S3 upload does on AWS.
+ */
+export const provisioningRoutes = (options: ProvisioningRoutesOptions) => (app: FastifyInstance) => {
+  const { uploads, reports, progress, maxManifestBytes = 50 * 1024 * 1024 } = options;
+  const route = options.preHandler ? { preHandler: options.preHandler } : {};
+
+  // The body is the manifest itself, read as a stream by the handler.
+  app.removeAllContentTypeParsers();
+  app.addContentTypeParser('*', (_request, _payload, done) => done(null));
+
+  app.post<{ Querystring: { name?: string } }>('/provisioning/manifests', route, async (request, reply) => {
+    const fileName = typeof request.query.name === 'string' ? request.query.name : undefined;
+    let format;
+    try {
+      format = detectFormat(fileName, request.headers['content-type']);
+    } catch (err) {
+      return sendProblem(
+        reply,
+        problem(415, 'unsupported-manifest', 'The manifest format is not recognised', `${(err as Error).message} Send text/csv, application/json or application/x-ndjson, or pass ?name=devices.csv.`, request.url),
+      );
+    }
+    const batchId = `b-${randomUUID()}`;
+    const manifestKey = `manifests/${batchId}.${format}`;
+    try {
+      await uploads.put(manifestKey, request.raw.pipe(limitBytes(maxManifestBytes)), {
+        contentType: request.headers['content-type'] ?? 'application/octet-stream',
+        metadata: { batchid: batchId, format, ...(fileName ? { filename: fileName.slice(0, 200) } : {}) },
+      });
+    } catch (err) {
+      if (err instanceof TooLarge || (err as { cause?: unknown }).cause instanceof TooLarge) {
+        return sendProblem(reply, problem(413, 'manifest-too-large', 'The manifest is too large', `The limit is ${maxManifestBytes} bytes: split the file and upload the parts.`, request.url));
+      }
+      throw err;
+    }
+    return reply
+      .code(202)
+      .header('location', `/provisioning/batches/${batchId}`)
+      .send({ batchId, manifestKey, format, status: `/provisioning/batches/${batchId}`, report: `/provisioning/batches/${batchId}/report` });
+  });
+
+  app.get<{ Params: { batchId: string } }>('/provisioning/batches/:batchId', route, async (request, reply) => {
+    const { batchId } = request.params;
+    const found = BATCH_ID.test(batchId) ? await progress(batchId) : undefined;
+    if (!found) return sendProblem(reply, problem(404, 'batch-not-found', 'No such batch', `No provisioning batch has the id "${batchId}".`, request.url));
+    return reply.send(found);
+  });
+
+  app.get<{ Params: { batchId: string }; Querystring: { format?: string } }>('/provisioning/batches/:batchId/report', route, async (request, reply) => {
+    const { batchId } = request.params;
+    const found = BATCH_ID.test(batchId) ? await progress(batchId) : undefined;
+    if (!found) return sendProblem(reply, problem(404, 'batch-not-found', 'No such batch', `No provisioning batch has the id "${batchId}".`, request.url));
+    if (!found.reportKey) {
+      return sendProblem(reply, problem(409, 'report-not-ready', 'The report is not ready', `Batch ${batchId} is ${found.status}; the report is written when every row has an outcome.`, request.url));
+    }
+    const key = request.query.format === 'json' ? found.reportKey.replace(/\.csv$/, '.json') : found.reportKey;
+    const object = await reports.get(key);
+    return reply.type(object.contentType).send(object.body);
+  });
+};
