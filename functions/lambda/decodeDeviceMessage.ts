@@ -1,0 +1,9 @@
+import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
+import { createEventBridgeBus } from '../bus/eventBridgeBus.ts';
+import { LAMBDA_ENV, requiredEnv } from './env.ts';
+import { decodeIotRuleMessage } from './iotRuleMessage.ts';
+
+// Composition root of the device-data IoT rules' Lambda action: config and clients once per container.
+const bus = createEventBridgeBus({ client: new EventBridgeClient({}), eventBusName: requiredEnv(LAMBDA_ENV.eventBusName) });
+
+export const handler = decodeIotRuleMessage({ bus });
