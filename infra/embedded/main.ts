@@ -1,11 +1,15 @@
 import { ConfigError, loadConfig } from './config.ts';
+import { deprovisioningModule } from './modules/deprovisioning.ts';
 import { provisioningModule } from './modules/provisioning.ts';
 import { startEmbeddedSystem } from './system.ts';
 
 /** `npm start`: the whole system on this machine with embedded defaults. */
 const main = async () => {
   const config = loadConfig();
-  const runtime = await startEmbeddedSystem(config, { systemModules: [provisioningModule()] });
+  const runtime = await startEmbeddedSystem(config, {
+    // A deprovisioned device's live MQTT connections are dropped at once, not at its next connect.
+    systemModules: [provisioningModule(), deprovisioningModule({ disconnect: (id) => runtime.mqtt.broker.disconnectCertificate(id) })],
+  });
   const lines = Object.entries(runtime.endpoints).map(([k, v]) => `  ${k.padEnd(12)} ${v}`);
   process.stdout.write(`\nLwM2M fleet backend (embedded) is running\n${lines.join('\n')}\n  health       ${runtime.url}/health\n\nCtrl-C stops it cleanly.\n`);
 
