@@ -87,7 +87,7 @@ export const startRuntime = async (config: EmbeddedConfig, options: RuntimeOptio
     ...(options.onProjected ? { onCommitted: options.onProjected } : {}),
     onUnreadable: (event, error) => log.warn({ eventId: event.eventId, streamId: event.streamId, err: error.message }, 'event skipped by projections'),
   });
-  const unsubscribe = events.onAppended((_, appended) => projections.notify(appended));
+  const unsubscribe = events.onAppended(() => projections.notify());
   const bus = createInProcessBus({
     clock,
     onDeadLetter: (d) => log.error({ rule: d.rule, eventId: d.event.id, detailType: d.event['detail-type'], attempts: d.attempts, err: d.errorMessage }, 'bus event dead-lettered'),
