@@ -62,12 +62,20 @@ export interface InProcessBus extends Bus {
   deadLetters(ruleName?: string): DeadLetter[];
 }
 
+/** An envelope waiting for one rule. */
+interface Queued {
+  /** The envelope as JSON: every attempt that has no fresh copy parses its own from this. */
+  readonly serialised: string;
+  /** A fresh parsed copy no one else holds, for the first attempt (saves one parse). */
+  fresh: EventBridgeEnvelope | undefined;
+}
+
 interface Subscription {
   name: string;
   matcher: EventPatternMatcher;
   target: BusRule['target'];
-  /** Serialised envelopes waiting for this rule, in put order. */
-  queue: string[];
+  /** Envelopes waiting for this rule, in put order. */
+  queue: Queued[];
   /** Most delivery loops working through the queue at once. */
   concurrency: number;
   /** The loops working through the queue, while there are any. */
@@ -104,10 +112,12 @@ export const createInProcessBus = (options: InProcessBusOptions = {}): InProcess
 
   const backoff = (failedAttempt: number) => Math.min(retry.maxDelayMs, retry.baseDelayMs * retry.factor ** (failedAttempt - 1));
 
-  const deliver = async (sub: Subscription, serialised: string): Promise<void> => {
+  const deliver = async (sub: Subscription, queued: Queued): Promise<void> => {
+    const { serialised } = queued;
     for (let attempt = 1; ; attempt++) {
       // A fresh copy per attempt: a target that mutates its event cannot change what a retry sees.
-      const event = JSON.parse(serialised) as EventBridgeEnvelope;
+      const event = queued.fresh ?? (JSON.parse(serialised) as EventBridgeEnvelope);
+      queued.fresh = undefined;
       try {
         await sub.target(event);
         return;
@@ -145,8 +155,8 @@ export const createInProcessBus = (options: InProcessBusOptions = {}): InProcess
     for (let next = sub.queue.shift(); next !== undefined; next = sub.queue.shift()) await deliver(sub, next);
   };
 
-  const enqueue = (sub: Subscription, serialised: string) => {
-    sub.queue.push(serialised);
+  const enqueue = (sub: Subscription, queued: Queued) => {
+    sub.queue.push(queued);
     if (sub.workers.size >= sub.concurrency) return;
     busy.add(sub);
     // deliver() never rejects (failures become retries or dead letters), so this loop cannot either.
@@ -169,7 +179,7 @@ export const createInProcessBus = (options: InProcessBusOptions = {}): InProcess
         continue;
       }
       const { entry, detailJson } = checked;
-      const envelope: EventBridgeEnvelope = {
+      const head: Omit<EventBridgeEnvelope, 'detail'> = {
         version: '0',
         id: ids(),
         'detail-type': entry.DetailType,
@@ -178,11 +188,18 @@ export const createInProcessBus = (options: InProcessBusOptions = {}): InProcess
         time: envelopeTime(entry.Time ?? clock.now()),
         region,
         resources: [...(entry.Resources ?? [])],
-        // Round-tripped through JSON so targets see exactly what EventBridge would deliver.
-        detail: JSON.parse(detailJson) as Record<string, unknown>,
       };
-      const serialised = JSON.stringify(envelope);
-      for (const sub of subscriptions.values()) if (sub.matcher.matches(envelope)) enqueue(sub, serialised);
+      // Round-tripped through JSON so targets see exactly what EventBridge would deliver. The
+      // envelope's JSON is spliced from the detail's (same keys, same order as stringifying it whole).
+      const envelope: EventBridgeEnvelope = { ...head, detail: JSON.parse(detailJson) as Record<string, unknown> };
+      const serialised = `${JSON.stringify(head).slice(0, -1)},"detail":${detailJson}}`;
+      // The envelope itself is a fresh parse no caller holds: the first matching rule gets it, the others their own copies.
+      let fresh: EventBridgeEnvelope | undefined = envelope;
+      for (const sub of subscriptions.values()) {
+        if (!sub.matcher.matches(envelope)) continue;
+        enqueue(sub, { serialised, fresh });
+        fresh = undefined;
+      }
       results.push({ EventId: envelope.id });
     }
     return { FailedEntryCount: results.filter((r) => r.ErrorCode !== undefined).length, Entries: results };
