@@ -1,6 +1,6 @@
 import type { EventStore } from '../eventStore/eventStore.ts';
 import type { ObjectStore } from '../objectStore/objectStore.ts';
-import { redactPem, type DeviceRegistry } from '../registry/deviceRegistry.ts';
+import { redactingErrors, type DeviceRegistry } from '../registry/deviceRegistry.ts';
 import { deleteCredentials } from './deleteCredentials.ts';
 import { describeDevice } from './describeDevice.ts';
 import { detachAndDelete } from './detachAndDelete.ts';
@@ -32,19 +32,6 @@ export const DEPROVISIONING_FUNCTIONS = {
 
 export type DeprovisioningFunctionName = (typeof DEPROVISIONING_FUNCTIONS)[keyof typeof DEPROVISIONING_FUNCTIONS];
 
-/** Nothing that leaves a task may carry key material, whatever a lower layer put in a message. */
-const redactingErrors =
-  <O>(handler: (input: unknown) => Promise<O>) =>
-  async (input: unknown): Promise<O> => {
-    try {
-      return await handler(input);
-    } catch (error) {
-      if (!(error instanceof Error)) throw new Error(redactPem(String(error)));
-      const safe = new Error(redactPem(error.message));
-      safe.name = error.name;
-      throw safe;
-    }
-  };
 
 /** The deprovisioning tasks by function name, built once from their ports. */
 export const deprovisioningTasks = (deps: DeprovisioningDeps): Record<DeprovisioningFunctionName, (input: unknown) => Promise<unknown>> => ({

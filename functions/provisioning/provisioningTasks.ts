@@ -1,6 +1,6 @@
 import type { EventStore } from '../eventStore/eventStore.ts';
 import type { ObjectStore } from '../objectStore/objectStore.ts';
-import { redactPem, type DeviceRegistry } from '../registry/deviceRegistry.ts';
+import { redactingErrors, type DeviceRegistry } from '../registry/deviceRegistry.ts';
 import { completeBatch } from './completeBatch.ts';
 import { provisionChunk } from './provisionChunk.ts';
 import { recordBatchFailure } from './recordBatchFailure.ts';
@@ -36,19 +36,6 @@ export const PROVISIONING_FUNCTIONS = {
 
 export type ProvisioningFunctionName = (typeof PROVISIONING_FUNCTIONS)[keyof typeof PROVISIONING_FUNCTIONS];
 
-/** Nothing that leaves a task may carry key material, whatever a lower layer put in a message. */
-const redactingErrors =
-  <I, O>(handler: (input: I) => Promise<O>) =>
-  async (input: I): Promise<O> => {
-    try {
-      return await handler(input);
-    } catch (error) {
-      if (!(error instanceof Error)) throw new Error(redactPem(String(error)));
-      const safe = new Error(redactPem(error.message));
-      safe.name = error.name;
-      throw safe;
-    }
-  };
 
 /** The provisioning tasks by function name, built once from their ports. */
 export const provisioningTasks = (deps: ProvisioningDeps): Record<ProvisioningFunctionName, (input: unknown) => Promise<unknown>> => ({

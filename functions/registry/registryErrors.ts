@@ -110,3 +110,20 @@ export class CertificateStateException extends RegistryError {
     super(message, { ...options, name: 'CertificateStateException' });
   }
 }
+
+/**
+ * Wraps a workflow task so that nothing leaving it carries key material, whatever a lower layer put
+ * in an error message; the error's name (its ASL error name) is kept for Retry/Catch.
+ */
+export const redactingErrors =
+  <I, O>(handler: (input: I) => Promise<O>) =>
+  async (input: I): Promise<O> => {
+    try {
+      return await handler(input);
+    } catch (error) {
+      if (!(error instanceof Error)) throw new Error(redactPem(String(error)));
+      const safe = new Error(redactPem(error.message));
+      safe.name = error.name;
+      throw safe;
+    }
+  };
