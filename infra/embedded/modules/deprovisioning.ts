@@ -55,7 +55,11 @@ export const deprovisioningModule = (options: DeprovisioningModuleOptions = {}, 
           },
         ],
       });
-      for (const id of workflows.interruptedByRestart) ctx.log.warn({ executionId: id }, 'a deprovisioning run was interrupted by a restart: DELETE the device again to finish it');
+      // Both workflow engines share the SQLite tables: whichever starts first marks every run it finds
+      // RUNNING (of either state machine) as interrupted, and reports them all.
+      for (const id of workflows.interruptedByRestart) {
+        ctx.log.warn({ executionId: id }, 'a workflow run was interrupted by a restart: start it again (upload the manifest again, or DELETE the device again)');
+      }
 
       const executionId = (name: string) => `arn:aws:states:local:000000000000:execution:deprovisioning:${name}`;
       const start = async (thingName: string, reason: string | undefined) => {

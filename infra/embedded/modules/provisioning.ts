@@ -45,7 +45,11 @@ export const provisioningModule = (options: ProvisioningModuleOptions = {}, onSt
           },
         ],
       });
-      for (const id of workflows.interruptedByRestart) ctx.log.warn({ executionId: id }, 'a provisioning run was interrupted by a restart: upload the manifest again to finish it');
+      // Both workflow engines share the SQLite tables: whichever starts first marks every run it finds
+      // RUNNING (of either state machine) as interrupted, and reports them all.
+      for (const id of workflows.interruptedByRestart) {
+        ctx.log.warn({ executionId: id }, 'a workflow run was interrupted by a restart: start it again (upload the manifest again, or DELETE the device again)');
+      }
 
       const executionOf = (batchId: string) => `arn:aws:states:local:000000000000:execution:provisioning:${batchId}`;
       const stopTrigger = objects.uploads.onPut('manifests/', async (detail) => {
