@@ -59,7 +59,7 @@ export const provisionSuite: BenchSuite = {
     let provisioning: RunningProvisioning | undefined;
     const system = await startEmbeddedSystem(
       loadConfig({ FLEET_DATA_DIR: join(workDir, 'system'), FLEET_HTTP_PORT: '0', FLEET_MQTT_PORT: '0', FLEET_LOG_LEVEL: 'silent' }),
-      { systemModules: [provisioningModule({}, (p) => (provisioning = p))] },
+      { systemModules: [provisioningModule((p) => (provisioning = p))] },
     );
     try {
       if (!provisioning) throw new Error('the provisioning module did not start: check infra/embedded/modules/provisioning.ts');

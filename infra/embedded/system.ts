@@ -3,6 +3,8 @@ import { openEmbeddedObjectStores } from '../../functions/objectStore/embeddedOb
 import type { ObjectStore } from '../../functions/objectStore/objectStore.ts';
 import { RevocationList, type LocalCa } from '../../functions/registry/localCa.ts';
 import { createSqliteDeviceRegistry, type SqliteDeviceRegistry } from '../../functions/registry/sqliteDeviceRegistry.ts';
+import { createLocalWorkflowEngine, type LocalStateMachine, type LocalTaskHandler, type LocalWorkflowEngine } from '../../functions/workflows/localWorkflowEngine.ts';
+import { createSqliteWorkflowPersistence } from '../../functions/workflows/sqliteWorkflowPersistence.ts';
 import type { EmbeddedConfig } from './config.ts';
 import { mqttIngestionModule, type MqttIngestion } from './modules/mqttIngestion.ts';
 import { loadOrCreateCa } from './pki.ts';
@@ -13,6 +15,14 @@ export interface SystemServices {
   readonly ca: LocalCa;
   readonly registry: SqliteDeviceRegistry;
   readonly objects: Record<ObjectArea, ObjectStore>;
+  /** The one workflow engine: every module's state machines, one executions table. */
+  readonly workflows: LocalWorkflowEngine;
+}
+
+/** What a module adds to the workflow engine: its task handlers and state machines. */
+export interface WorkflowContribution {
+  readonly handlers: Readonly<Record<string, LocalTaskHandler>>;
+  readonly stateMachines: readonly LocalStateMachine[];
 }
 
 export interface EmbeddedSystem extends Runtime, SystemServices {
@@ -22,7 +32,15 @@ export interface EmbeddedSystem extends Runtime, SystemServices {
 /** Extra modules that need the system's services (provisioning, bridge, ...), built once those exist. */
 export interface SystemModule {
   readonly name: string;
+  /** Called before the engine is built; the handlers get the services they need here. */
+  workflows?(services: Omit<SystemServices, 'workflows'>, ctx: RuntimeContext): WorkflowContribution;
   create(services: SystemServices): EmbeddedModule;
+}
+
+export interface SystemOptions extends RuntimeOptions {
+  readonly systemModules?: readonly SystemModule[];
+  /** Multiplies workflow waits and retry pauses (tests); 1 in production. */
+  readonly workflowTimeScale?: number;
 }
 
 /**
@@ -32,28 +50,52 @@ export interface SystemModule {
  */
 export const startEmbeddedSystem = async (
   config: EmbeddedConfig,
-  options: RuntimeOptions & { readonly systemModules?: readonly SystemModule[] } = {},
+  options: SystemOptions = {},
 ): Promise<EmbeddedSystem> => {
   const ca = await loadOrCreateCa(config.dataDir);
   const objects = await openEmbeddedObjectStores({ dataDir: config.dataDir });
+  const systemModules = options.systemModules ?? [];
   let registry: SqliteDeviceRegistry | undefined;
+  let workflows: LocalWorkflowEngine | undefined;
   let mqtt: MqttIngestion | undefined;
   const services = (): SystemServices => {
-    if (!registry) throw new Error('the registry module has not started');
-    return { ca, registry, objects };
+    if (!registry || !workflows) throw new Error('the core module has not started');
+    return { ca, registry, objects, workflows };
   };
-  const registryModule: EmbeddedModule = {
-    name: 'registry',
+  // The registry and the workflow engine, before any module that uses them.
+  const coreModule: EmbeddedModule = {
+    name: 'core',
     start: (ctx: RuntimeContext) => {
-      registry = createSqliteDeviceRegistry({ db: ctx.db, ca, clock: ctx.clock });
-      return Promise.resolve({ stop: () => Promise.resolve() });
+      const reg = createSqliteDeviceRegistry({ db: ctx.db, ca, clock: ctx.clock });
+      registry = reg;
+      const contributions = systemModules.flatMap((m) => (m.workflows ? [m.workflows({ ca, registry: reg, objects }, ctx)] : []));
+      const handlers: Record<string, LocalTaskHandler> = {};
+      for (const c of contributions) {
+        for (const [name, handler] of Object.entries(c.handlers)) {
+          if (name in handlers) throw new Error(`two workflow modules define a task named "${name}": task names must be unique`);
+          handlers[name] = handler;
+        }
+      }
+      const engine = createLocalWorkflowEngine({
+        persistence: createSqliteWorkflowPersistence(ctx.db),
+        handlers,
+        clock: ctx.clock,
+        ...(options.workflowTimeScale === undefined ? {} : { timeScale: options.workflowTimeScale }),
+        log: { error: (details, message) => ctx.log.error(details, message) },
+        stateMachines: contributions.flatMap((c) => c.stateMachines),
+      });
+      workflows = engine;
+      for (const id of engine.interruptedByRestart) {
+        ctx.log.warn({ executionId: id }, 'a workflow run was interrupted by a restart: start it again (upload the manifest again, or DELETE the device again)');
+      }
+      return Promise.resolve({ stop: () => engine.close() });
     },
   };
   const lazy = (m: SystemModule): EmbeddedModule => ({ name: m.name, start: (ctx) => m.create(services()).start(ctx) });
   const runtime = await startRuntime(config, {
     ...options,
     modules: [
-      registryModule,
+      coreModule,
       mqttIngestionModule(
         {
           ca,

@@ -17,10 +17,11 @@ let deprovisioning: RunningDeprovisioning;
 
 beforeAll(async () => {
   system = await startEmbeddedSystem(loadConfig({ FLEET_DATA_DIR: dataDir, FLEET_HTTP_PORT: '0', FLEET_MQTT_PORT: '0', FLEET_LOG_LEVEL: 'silent' }), {
+    workflowTimeScale: 0.001,
     systemModules: [
-      provisioningModule({ timeScale: 0.001 }, (p) => (provisioning = p)),
+      provisioningModule((p) => (provisioning = p)),
       // The broker exists only once the system is up; the closure reads it when a run needs it.
-      deprovisioningModule({ timeScale: 0.001, disconnect: (id) => system.mqtt.broker.disconnectCertificate(id) }, (d) => (deprovisioning = d)),
+      deprovisioningModule({ disconnect: (id) => system.mqtt.broker.disconnectCertificate(id) }, (d) => (deprovisioning = d)),
     ],
   });
 });

@@ -17,7 +17,8 @@ let provisioning: RunningProvisioning;
 
 beforeAll(async () => {
   system = await startEmbeddedSystem(loadConfig({ FLEET_DATA_DIR: dataDir, FLEET_HTTP_PORT: '0', FLEET_MQTT_PORT: '0', FLEET_LOG_LEVEL: 'silent' }), {
-    systemModules: [provisioningModule({ timeScale: 0.001 }, (p) => (provisioning = p))],
+    workflowTimeScale: 0.001,
+    systemModules: [provisioningModule((p) => (provisioning = p))],
   });
 });
 afterAll(async () => {

@@ -4,14 +4,11 @@ import { findDeviceToDeprovision } from '../../../functions/deprovisioning/descr
 import { DEPROVISIONING_DEFINITION_FILE, DEPROVISIONING_FUNCTIONS, deprovisioningTasks } from '../../../functions/deprovisioning/deprovisioningTasks.ts';
 import { deprovisioningRoutes } from '../../../functions/deprovisioning/deprovisioningRoutes.ts';
 import type { DisconnectCertificate } from '../../../functions/deprovisioning/revokeCertificates.ts';
-import { createLocalWorkflowEngine, localFunctionArn, type LocalWorkflowEngine } from '../../../functions/workflows/localWorkflowEngine.ts';
-import { createSqliteWorkflowPersistence } from '../../../functions/workflows/sqliteWorkflowPersistence.ts';
+import { localFunctionArn, type LocalWorkflowEngine } from '../../../functions/workflows/localWorkflowEngine.ts';
 import type { RunningModule } from '../runtime.ts';
 import type { SystemModule } from '../system.ts';
 
 export interface DeprovisioningModuleOptions {
-  /** Multiplies retry pauses (tests); 1 in production. */
-  readonly timeScale?: number;
   /**
    * Drops a revoked certificate's live MQTT connections: the embedded broker's
    * `disconnectCertificate`. The system's services do not carry the broker, so main.ts passes it.
@@ -29,38 +26,28 @@ export interface RunningDeprovisioning extends RunningModule {
 const projectRoot = resolve(import.meta.dirname, '../../..');
 
 /**
- * Deprovisioning in the embedded system: the workflow file run by the local engine (executions and
- * history in the SQLite file), started by DELETE /devices/:thingName, followed at
+ * Deprovisioning in the embedded system: the workflow file run by the system's workflow engine, started by DELETE /devices/:thingName, followed at
  * GET /deprovisioning/:executionName.
  */
 export const deprovisioningModule = (options: DeprovisioningModuleOptions = {}, onStarted?: (m: RunningDeprovisioning) => void): SystemModule => ({
   name: 'deprovisioning',
-  create: ({ registry, objects }) => ({
+  workflows: ({ registry, objects }, ctx) => {
+    const disconnect: DisconnectCertificate | undefined = options.disconnect;
+    return {
+      handlers: deprovisioningTasks({ eventStore: ctx.events, registry, credentials: objects.credentials, ...(disconnect ? { disconnect } : {}) }),
+      stateMachines: [
+        {
+          name: 'deprovisioning',
+          definitionFile: resolve(projectRoot, DEPROVISIONING_DEFINITION_FILE),
+          substitutions: Object.fromEntries(Object.entries(DEPROVISIONING_FUNCTIONS).map(([sub, fn]) => [sub, localFunctionArn(fn)])),
+        },
+      ],
+    };
+  },
+  create: ({ registry, objects, workflows }) => ({
     name: 'deprovisioning',
     start(ctx) {
       const deps = { eventStore: ctx.events, registry, credentials: objects.credentials };
-      const disconnect: DisconnectCertificate | undefined = options.disconnect;
-      const tasks = deprovisioningTasks({ ...deps, ...(disconnect ? { disconnect } : {}) });
-      const workflows = createLocalWorkflowEngine({
-        persistence: createSqliteWorkflowPersistence(ctx.db),
-        handlers: tasks,
-        clock: ctx.clock,
-        ...(options.timeScale === undefined ? {} : { timeScale: options.timeScale }),
-        log: { error: (details, message) => ctx.log.error(details, message) },
-        stateMachines: [
-          {
-            name: 'deprovisioning',
-            definitionFile: resolve(projectRoot, DEPROVISIONING_DEFINITION_FILE),
-            substitutions: Object.fromEntries(Object.entries(DEPROVISIONING_FUNCTIONS).map(([sub, fn]) => [sub, localFunctionArn(fn)])),
-          },
-        ],
-      });
-      // Both workflow engines share the SQLite tables: whichever starts first marks every run it finds
-      // RUNNING (of either state machine) as interrupted, and reports them all.
-      for (const id of workflows.interruptedByRestart) {
-        ctx.log.warn({ executionId: id }, 'a workflow run was interrupted by a restart: start it again (upload the manifest again, or DELETE the device again)');
-      }
-
       const executionId = (name: string) => `arn:aws:states:local:000000000000:execution:deprovisioning:${name}`;
       const start = async (thingName: string, reason: string | undefined) => {
         // Checked here too, so an unknown name is a 404 rather than a run that fails.
@@ -71,7 +58,7 @@ export const deprovisioningModule = (options: DeprovisioningModuleOptions = {}, 
       };
       const describe = async (name: string) => {
         const execution = await workflows.describeExecution(executionId(name)).catch(() => undefined);
-        // Both engines share the executions table: only this state machine's runs are ours to show.
+        // The engine runs every workflow: only this state machine's runs are ours to show.
         return execution?.stateMachine === 'deprovisioning' ? execution : undefined;
       };
       // Routes are registered before the server listens (the runtime starts modules first).
@@ -80,7 +67,8 @@ export const deprovisioningModule = (options: DeprovisioningModuleOptions = {}, 
       const running: RunningDeprovisioning = {
         workflows,
         executionId,
-        stop: () => workflows.close(),
+        // The engine belongs to the system and closes with it.
+        stop: () => Promise.resolve(),
       };
       onStarted?.(running);
       return Promise.resolve(running);

@@ -3,15 +3,9 @@ import { streamIdFor } from '../../../events/envelope.ts';
 import { batchProgress } from '../../../functions/provisioning/batchProgress.ts';
 import { PROVISIONING_DEFINITION_FILE, PROVISIONING_FUNCTIONS, provisioningTasks } from '../../../functions/provisioning/provisioningTasks.ts';
 import { provisioningRoutes } from '../../../functions/provisioning/provisioningRoutes.ts';
-import { createLocalWorkflowEngine, localFunctionArn, type LocalWorkflowEngine } from '../../../functions/workflows/localWorkflowEngine.ts';
-import { createSqliteWorkflowPersistence } from '../../../functions/workflows/sqliteWorkflowPersistence.ts';
+import { localFunctionArn, type LocalWorkflowEngine } from '../../../functions/workflows/localWorkflowEngine.ts';
 import type { RunningModule } from '../runtime.ts';
 import type { SystemModule } from '../system.ts';
-
-export interface ProvisioningModuleOptions {
-  /** Multiplies workflow waits and retry pauses (tests); 1 in production. */
-  readonly timeScale?: number;
-}
 
 export interface RunningProvisioning extends RunningModule {
   readonly workflows: LocalWorkflowEngine;
@@ -21,36 +15,25 @@ const projectRoot = resolve(import.meta.dirname, '../../..');
 const MANIFEST_KEY = /^manifests\/(b-[A-Za-z0-9_-]{1,60})\.(csv|json|ndjson)$/;
 
 /**
- * Provisioning in the embedded system: the workflow file run by the local engine (executions and
- * history in the SQLite file), started by a manifest landing in the uploads area — through the HTTP
- * upload or by writing the file there directly — and the batch status and report routes.
+ * Provisioning in the embedded system: the workflow file run by the system's workflow engine,
+ * started by a manifest landing in the uploads area — through the HTTP upload or by writing the
+ * file there directly — and the batch status and report routes.
  */
-export const provisioningModule = (options: ProvisioningModuleOptions = {}, onStarted?: (m: RunningProvisioning) => void): SystemModule => ({
+export const provisioningModule = (onStarted?: (m: RunningProvisioning) => void): SystemModule => ({
   name: 'provisioning',
-  create: ({ registry, objects }) => ({
+  workflows: ({ registry, objects }, ctx) => ({
+    handlers: provisioningTasks({ eventStore: ctx.events, registry, uploads: objects.uploads, credentials: objects.credentials, reports: objects.reports }),
+    stateMachines: [
+      {
+        name: 'provisioning',
+        definitionFile: resolve(projectRoot, PROVISIONING_DEFINITION_FILE),
+        substitutions: Object.fromEntries(Object.entries(PROVISIONING_FUNCTIONS).map(([sub, fn]) => [sub, localFunctionArn(fn)])),
+      },
+    ],
+  }),
+  create: ({ objects, workflows }) => ({
     name: 'provisioning',
     start(ctx) {
-      const tasks = provisioningTasks({ eventStore: ctx.events, registry, uploads: objects.uploads, credentials: objects.credentials, reports: objects.reports });
-      const workflows = createLocalWorkflowEngine({
-        persistence: createSqliteWorkflowPersistence(ctx.db),
-        handlers: tasks,
-        clock: ctx.clock,
-        ...(options.timeScale === undefined ? {} : { timeScale: options.timeScale }),
-        log: { error: (details, message) => ctx.log.error(details, message) },
-        stateMachines: [
-          {
-            name: 'provisioning',
-            definitionFile: resolve(projectRoot, PROVISIONING_DEFINITION_FILE),
-            substitutions: Object.fromEntries(Object.entries(PROVISIONING_FUNCTIONS).map(([sub, fn]) => [sub, localFunctionArn(fn)])),
-          },
-        ],
-      });
-      // Both workflow engines share the SQLite tables: whichever starts first marks every run it finds
-      // RUNNING (of either state machine) as interrupted, and reports them all.
-      for (const id of workflows.interruptedByRestart) {
-        ctx.log.warn({ executionId: id }, 'a workflow run was interrupted by a restart: start it again (upload the manifest again, or DELETE the device again)');
-      }
-
       const executionOf = (batchId: string) => `arn:aws:states:local:000000000000:execution:provisioning:${batchId}`;
       const stopTrigger = objects.uploads.onPut('manifests/', async (detail) => {
         const match = MANIFEST_KEY.exec(detail.object.key);
@@ -72,13 +55,8 @@ export const provisioningModule = (options: ProvisioningModuleOptions = {}, onSt
       // Routes are registered before the server listens (the runtime starts modules first).
       void ctx.http.register(provisioningRoutes({ uploads: objects.uploads, reports: objects.reports, progress }));
 
-      const running: RunningProvisioning = {
-        workflows,
-        stop: async () => {
-          stopTrigger();
-          await workflows.close();
-        },
-      };
+      // The engine belongs to the system and closes with it; this module only stops its trigger.
+      const running: RunningProvisioning = { workflows, stop: () => Promise.resolve(stopTrigger()) };
       onStarted?.(running);
       return Promise.resolve(running);
     },
