@@ -37,7 +37,7 @@ export const createSqliteProjectionStore = (db: SqliteDatabase): ProjectionStore
   const moveRows = db.prepare('UPDATE projection_rows SET projection = ? WHERE projection = ?');
   const moveCheckpoint = db.prepare('UPDATE projection_checkpoints SET projection = ? WHERE projection = ?');
 
-  const commitTx = db.transaction((changes: readonly ProjectionChange[]) => {
+  const commit = db.transaction((changes: readonly ProjectionChange[]) => {
     for (const change of changes) {
       for (const [key, row] of change.rows) {
         if (row === undefined) remove.run(change.projection, key);
@@ -46,19 +46,6 @@ export const createSqliteProjectionStore = (db: SqliteDatabase): ProjectionStore
       setCheckpoint.run(change.projection, change.checkpoint.version, change.checkpoint.position);
     }
   });
-  // Projection commits skip the fsync: rows and checkpoint commit atomically either way, and a
-  // commit lost to power failure is redone from the previous checkpoint. The next event append
-  // (synchronous=FULL) fsyncs the WAL, and these frames with it. A killed process loses nothing.
-  const durable = String(db.pragma('synchronous', { simple: true }));
-  const commit = (changes: readonly ProjectionChange[]) => {
-    if (durable === '1') return commitTx(changes);
-    db.pragma('synchronous = NORMAL');
-    try {
-      commitTx(changes);
-    } finally {
-      db.pragma(`synchronous = ${durable}`);
-    }
-  };
   const reset = db.transaction((projection: string) => {
     clearRows.run(projection);
     clearCheckpoint.run(projection);
