@@ -27,7 +27,7 @@ export const MAX_KEPT_PAYLOAD_BYTES = 128 * 1024;
 const toIso = (seconds: number) => new Date(seconds * 1000).toISOString();
 
 /** Stable per message: a redelivery gets the same id, so the store sees a duplicate. */
-export const messageIdOf = (m: DeviceMessage): string =>
+export const messageIdOf = (m: Pick<DeviceMessage, 'thingName' | 'topic' | 'payload' | 'deliveryKey'>): string =>
   createHash('sha256')
     .update(`${m.thingName}\n${m.topic}\n${m.deliveryKey ?? ''}\n`)
     .update(m.payload)

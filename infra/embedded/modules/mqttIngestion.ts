@@ -53,7 +53,7 @@ export const mqttIngestionModule = (options: MqttIngestionOptions, onStarted?: (
       if (m.identity.kind === 'device' && m.route?.kind !== 'command-response') {
         // The policy allowed a topic the ingestion path has no use for: keep it as a rejection, never drop it.
         const message = { thingName: m.identity.thingName, topic: m.topic, payload: m.payload, receivedAt, deliveryKey };
-        await ctx.bus.put([rejection(message, messageIdOf({ ...message, channel: 'state' }), 'topic', `no ingestion route for topic ${m.topic}`)]);
+        await ctx.bus.put([rejection(message, messageIdOf(message), 'topic', `no ingestion route for topic ${m.topic}`)]);
       }
     });
     const port = await broker.start();
