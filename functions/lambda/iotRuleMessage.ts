@@ -39,7 +39,7 @@ const toEntries = (m: IotRuleMessage): BusEntry[] => {
   // The rules only select device data topics; anything else is kept as a rejection, never dropped,
   // attributed to topic(3) when that is a device's name (the device policy pins it to the sender).
   const message = { thingName: isDeviceThingName(m.thingName) ? m.thingName : undefined, topic: m.topic, payload, receivedAt };
-  return [rejection(message, messageIdOf({ ...message, thingName: m.thingName, channel: 'state' }), 'topic', `no ingestion route for topic ${m.topic}`)];
+  return [rejection(message, messageIdOf({ ...message, thingName: m.thingName }), 'topic', `no ingestion route for topic ${m.topic}`)];
 };
 
 /**
