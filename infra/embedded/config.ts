@@ -13,6 +13,7 @@ const Env = z.object({
   FLEET_SQLITE_SYNC: z.enum(['FULL', 'NORMAL']).default('FULL'),
   FLEET_LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   FLEET_PROJECTION_BATCH: z.coerce.number().int().min(1).max(100_000).default(1000),
+  FLEET_PROJECTION_DELAY_MS: z.coerce.number().int().min(0).max(1000).default(5),
 });
 
 export interface EmbeddedConfig {
@@ -22,6 +23,8 @@ export interface EmbeddedConfig {
   readonly sqlite: { readonly file: string; readonly synchronous: 'FULL' | 'NORMAL' };
   readonly logLevel: z.infer<typeof Env>['FLEET_LOG_LEVEL'];
   readonly projectionBatchSize: number;
+  /** How long projections let a burst of appends gather before folding it (staleness bound, in ms). */
+  readonly projectionDelayMs: number;
 }
 
 export class ConfigError extends Error {
@@ -44,5 +47,6 @@ export const loadConfig = (env: Readonly<Record<string, string | undefined>> = p
     sqlite: { file: resolve(dataDir, 'fleet.db'), synchronous: e.FLEET_SQLITE_SYNC },
     logLevel: e.FLEET_LOG_LEVEL,
     projectionBatchSize: e.FLEET_PROJECTION_BATCH,
+    projectionDelayMs: e.FLEET_PROJECTION_DELAY_MS,
   };
 };

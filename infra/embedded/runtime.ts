@@ -84,6 +84,7 @@ export const startRuntime = async (config: EmbeddedConfig, options: RuntimeOptio
     store: projectionStore,
     projections: [devicesProjection, deviceStateProjection, alarmsProjection, rejectionsProjection, ...modules.flatMap((m) => m.projections ?? [])],
     batchSize: config.projectionBatchSize,
+    coalesceMs: config.projectionDelayMs,
     ...(options.onProjected ? { onCommitted: options.onProjected } : {}),
     onUnreadable: (event, error) => log.warn({ eventId: event.eventId, streamId: event.streamId, err: error.message }, 'event skipped by projections'),
   });

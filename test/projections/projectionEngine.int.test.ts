@@ -68,6 +68,26 @@ describe('projection engine on SQLite', () => {
     await engine.stop();
   });
 
+  it('with coalesceMs, folds a burst of appends into one batch and still ends at the head', async () => {
+    const { events, rows } = open();
+    const batches: number[] = [];
+    const engine = createProjectionEngine({
+      events,
+      store: rows,
+      projections: [devicesProjection, deviceStateProjection],
+      coalesceMs: 20,
+      onCommitted: (page) => batches.push(page.length),
+    });
+    events.onAppended(() => engine.notify());
+    // 30 appends, each its own commit and its own wake-up, all within one turn of the timers.
+    await Promise.all(Array.from({ length: 30 }, (_, i) => events.append({ streamId: `device-m-${i}`, expectedVersion: 'any', events: [provisioned(`m-${i}`)] })));
+    await engine.settled();
+    expect(batches).toEqual([30]);
+    expect(rows.allRows('devices').size).toBe(30);
+    expect(engine.status().map((s) => s.position)).toEqual([events.headPosition(), events.headPosition()]);
+    await engine.stop();
+  });
+
   it('reports a difference when live rows were tampered with, and repairs them with replace', async () => {
     const { events, rows } = open();
     const engine = createProjectionEngine({ events, store: rows, projections: [devicesProjection] });
