@@ -36,9 +36,10 @@ export type DeviceDataType = (typeof DEVICE_DATA_TYPES)[number];
 
 /**
  * What a bridge reports about a device it serves: `dt/lwm2m-bridge/<bridgeId>/<event>/<thing>`.
- * The names are the LwM2M operations (Register, Update, De-register, Notify, Bootstrap-Request).
+ * The names are the LwM2M operations (Register, Update, De-register, Notify, Send, Bootstrap-Request),
+ * plus `bootstrap-result`: how delivering credentials to the device went.
  */
-export const BRIDGE_EVENTS = ['register', 'update', 'deregister', 'notify', 'bootstrap-request'] as const;
+export const BRIDGE_EVENTS = ['register', 'update', 'deregister', 'notify', 'send', 'bootstrap-request', 'bootstrap-result'] as const;
 export type BridgeEvent = (typeof BRIDGE_EVENTS)[number];
 
 export class TopicError extends Error {

@@ -1,0 +1,3 @@
+export * from './bootstrapMessages.ts';
+export * from './bridgeEvents.ts';
+export * from './commandMessages.ts';
