@@ -6,7 +6,11 @@ import {
   rejectionsProjection,
   type AnyProjection,
 } from '../../events/projections/index.ts';
+import { installApiAccess, type ApiAccess } from '../../functions/api/auth/apiAccess.ts';
+import { loadOrCreateLocalIssuer, type TokenIssuer } from '../../functions/api/auth/localIssuer.ts';
 import { healthRoutes } from '../../functions/api/health.ts';
+import { problemNotFound } from '../../functions/api/notFound.ts';
+import { openApiRoutes } from '../../functions/api/openapi/openApiRoutes.ts';
 import { directoryRoutes } from '../../functions/directory/directoryRoutes.ts';
 import { createSqliteDeviceDirectory } from '../../functions/directory/sqliteDeviceDirectory.ts';
 import { createInProcessBus, type InProcessBus } from '../../functions/bus/inProcessBus.ts';
@@ -54,6 +58,10 @@ export interface RunningModule {
 
 export interface Runtime extends RuntimeContext {
   readonly url: string;
+  /** The local token issuer: `tokens.issue(role, subject)` mints a bearer token for the API. */
+  readonly tokens: TokenIssuer;
+  /** The API's registered routes, each governed by functions/api/auth/permissions.ts. */
+  readonly api: ApiAccess;
   readonly endpoints: Readonly<Record<string, string>>;
   stop(): Promise<void>;
 }
@@ -74,8 +82,12 @@ export interface RuntimeOptions {
 export const startRuntime = async (config: EmbeddedConfig, options: RuntimeOptions = {}): Promise<Runtime> => {
   const clock = options.clock ?? systemClock;
   const modules = options.modules ?? [];
+  const tokens = await loadOrCreateLocalIssuer({ dataDir: config.dataDir, clock });
   const http = Fastify({ logger: { level: config.logLevel }, bodyLimit: 1024 * 1024 });
   const log = http.log;
+  // Before any route exists: every route, whichever module adds it, is behind the permission table.
+  const api = installApiAccess(http, { verifier: tokens.verifier });
+  problemNotFound(http);
   const db = openSqlite(config.sqlite);
   const events = createSqliteEventStore(db, clock);
   const projectionStore = createSqliteProjectionStore(db);
@@ -121,8 +133,8 @@ export const startRuntime = async (config: EmbeddedConfig, options: RuntimeOptio
       }),
     );
     // The device directory: search by tenant, attributes, group, type, status, box and radius.
-    // Operator roles (issue 6) will gate these routes through `preHandler`; until then the API listens on loopback by default.
     await http.register(directoryRoutes({ directory: createSqliteDeviceDirectory(db) }));
+    await http.register(openApiRoutes());
     await projections.settled();
     await http.listen({ host: config.http.host, port: config.http.port });
   } catch (err) {
@@ -142,6 +154,8 @@ export const startRuntime = async (config: EmbeddedConfig, options: RuntimeOptio
   return {
     ...ctx,
     url,
+    tokens,
+    api,
     endpoints: Object.fromEntries([
       ['http', url],
       ['dataDir', config.dataDir],

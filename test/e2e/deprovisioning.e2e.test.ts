@@ -9,6 +9,7 @@ import { deprovisioningModule, type RunningDeprovisioning } from '../../infra/em
 import { provisioningModule, type RunningProvisioning } from '../../infra/embedded/modules/provisioning.ts';
 import { startEmbeddedSystem, type EmbeddedSystem } from '../../infra/embedded/system.ts';
 import { connect, end, within } from '../broker/support.ts';
+import { apiFetch } from '../support/api.ts';
 
 const dataDir = mkdtempSync(join(tmpdir(), 'e2e-deprovision-'));
 let system: EmbeddedSystem;
@@ -36,7 +37,7 @@ const connectAs = (thingName: string, identity: IssuedCertificate) => connect({ 
 describe('deprovisioning end to end: DELETE /devices/:thingName → workflow → revoked, disconnected, deleted, recorded', () => {
   it('provisions three devices, deprovisions one while it is connected, and leaves the other two working', async () => {
     const csv = ['serial,tenant,latitude,longitude', 'pole-1,city-of-lund,55.70,13.19', 'pole-2,city-of-lund,55.71,13.19', 'pole-3,city-of-lund,55.72,13.19'].join('\n') + '\n';
-    const uploaded = await fetch(`${system.url}/provisioning/manifests?name=poles.csv`, { method: 'POST', body: csv, headers: { 'content-type': 'text/csv' } });
+    const uploaded = await apiFetch(system, '/provisioning/manifests?name=poles.csv', { method: 'POST', body: csv, headers: { 'content-type': 'text/csv' } });
     expect(uploaded.status).toBe(202);
     const { batchId } = (await uploaded.json()) as { batchId: string };
     const batch = await provisioning.workflows.waitForCompletion(`arn:aws:states:local:000000000000:execution:provisioning:${batchId}`);
@@ -46,13 +47,13 @@ describe('deprovisioning end to end: DELETE /devices/:thingName → workflow →
     const live = connectAs('pole-2', creds);
     await live.connected;
 
-    const res = await fetch(`${system.url}/devices/pole-2?reason=${encodeURIComponent('pole knocked down')}`, { method: 'DELETE' });
+    const res = await apiFetch(system, `/devices/pole-2?reason=${encodeURIComponent('pole knocked down')}`, { method: 'DELETE' });
     expect(res.status).toBe(202);
     const accepted = (await res.json()) as { executionName: string; status: string };
     expect(res.headers.get('location')).toBe(accepted.status);
     const done = await deprovisioning.workflows.waitForCompletion(deprovisioning.executionId(accepted.executionName));
     expect(done.status).toBe('SUCCEEDED');
-    const status = (await (await fetch(`${system.url}${accepted.status}`)).json()) as Record<string, unknown>;
+    const status = (await (await apiFetch(system, accepted.status)).json()) as Record<string, unknown>;
     expect(status).toMatchObject({ executionName: accepted.executionName, thingName: 'pole-2', reason: 'pole knocked down', status: 'SUCCEEDED', revokedCertificates: [creds.certificateId], disconnected: 1 });
 
     // The live connection was dropped by the broker, not by the client.
@@ -74,7 +75,7 @@ describe('deprovisioning end to end: DELETE /devices/:thingName → workflow →
     expect(await system.registry.describeThing('pole-2')).toBeUndefined();
 
     await system.projections.settled();
-    const directory = (await (await fetch(`${system.url}/devices/pole-2`)).json()) as { status?: string };
+    const directory = (await (await apiFetch(system, '/devices/pole-2')).json()) as { status?: string };
     expect(directory.status).toBe('deprovisioned');
 
     for (const other of ['pole-1', 'pole-3']) {
@@ -86,7 +87,7 @@ describe('deprovisioning end to end: DELETE /devices/:thingName → workflow →
 
   it('deleting the same device again succeeds without doing anything', async () => {
     const before = system.events.headPosition();
-    const res = await fetch(`${system.url}/devices/pole-2`, { method: 'DELETE' });
+    const res = await apiFetch(system, '/devices/pole-2', { method: 'DELETE' });
     expect(res.status).toBe(202);
     const { executionName } = (await res.json()) as { executionName: string };
     const done = await deprovisioning.workflows.waitForCompletion(deprovisioning.executionId(executionName));
@@ -95,16 +96,16 @@ describe('deprovisioning end to end: DELETE /devices/:thingName → workflow →
   });
 
   it('answers 404 problem+json for an unknown device and an unknown run, and 400 for a bad thing name', async () => {
-    const unknown = await fetch(`${system.url}/devices/no-such-pole`, { method: 'DELETE' });
+    const unknown = await apiFetch(system, '/devices/no-such-pole', { method: 'DELETE' });
     expect(unknown.status).toBe(404);
     expect(unknown.headers.get('content-type')).toMatch(/application\/problem\+json/);
     expect(await unknown.json()).toMatchObject({ type: '/problems/device-not-found', status: 404 });
 
-    const noRun = await fetch(`${system.url}/deprovisioning/d-nope`);
+    const noRun = await apiFetch(system, '/deprovisioning/d-nope');
     expect(noRun.status).toBe(404);
     expect(noRun.headers.get('content-type')).toMatch(/application\/problem\+json/);
 
-    const bad = await fetch(`${system.url}/devices/${encodeURIComponent('bad name!')}`, { method: 'DELETE' });
+    const bad = await apiFetch(system, `/devices/${encodeURIComponent('bad name!')}`, { method: 'DELETE' });
     expect(bad.status).toBe(400);
     expect(await bad.json()).toMatchObject({ type: '/problems/invalid-thing-name' });
   });

@@ -10,6 +10,7 @@ import { startEmbeddedSystem, type EmbeddedSystem } from '../../infra/embedded/s
 import { encodeSenmlCbor } from '../../schemas/senml/index.ts';
 import { topics } from '../../schemas/topics/topics.ts';
 import { connect, end, within } from '../broker/support.ts';
+import { apiFetch } from '../support/api.ts';
 
 const dataDir = mkdtempSync(join(tmpdir(), 'e2e-provision-'));
 let system: EmbeddedSystem;
@@ -36,11 +37,11 @@ const manifest = () =>
   ].join('\n') + '\n';
 
 const upload = async (body: string) => {
-  const res = await fetch(`${system.url}/provisioning/manifests?name=lamps.csv`, { method: 'POST', body, headers: { 'content-type': 'text/csv' } });
+  const res = await apiFetch(system, '/provisioning/manifests?name=lamps.csv', { method: 'POST', body, headers: { 'content-type': 'text/csv' } });
   expect(res.status).toBe(202);
   const accepted = (await res.json()) as { batchId: string; status: string };
   await provisioning.workflows.waitForCompletion(`arn:aws:states:local:000000000000:execution:provisioning:${accepted.batchId}`);
-  const status = (await (await fetch(`${system.url}${accepted.status}`)).json()) as Record<string, unknown>;
+  const status = (await (await apiFetch(system, accepted.status)).json()) as Record<string, unknown>;
   return { ...accepted, progress: status };
 };
 
@@ -49,12 +50,12 @@ describe('provisioning end to end: HTTP upload → workflow → registry, creden
     const first = await upload(manifest());
     expect(first.progress).toMatchObject({ status: 'SUCCEEDED', totalRows: 100, invalidRows: 2, provisioned: 98, failed: 0, rowsDone: 98 });
 
-    const report = await (await fetch(`${system.url}/provisioning/batches/${first.batchId}/report`)).text();
+    const report = await (await apiFetch(system, `/provisioning/batches/${first.batchId}/report`)).text();
     const invalid = report.split('\n').filter((l) => l.includes('invalid'));
     expect(invalid.map((l) => l.split(',')[0])).toEqual(['19', '60']); // spreadsheet rows: header is row 1
 
     await system.projections.settled();
-    const found = (await (await fetch(`${system.url}/devices?tenant=city-of-lund&limit=500`)).json()) as { items: unknown[] };
+    const found = (await (await apiFetch(system, '/devices?tenant=city-of-lund&limit=500')).json()) as { items: unknown[] };
     expect(found.items).toHaveLength(98);
 
     // The device's credentials, as bootstrap will deliver them, let it connect and publish.
@@ -77,9 +78,9 @@ describe('provisioning end to end: HTTP upload → workflow → registry, creden
   });
 
   it('refuses an upload it cannot read with problem+json, and reports unknown batches as 404', async () => {
-    const res = await fetch(`${system.url}/provisioning/manifests?name=devices.xlsx`, { method: 'POST', body: 'x', headers: { 'content-type': 'application/octet-stream' } });
+    const res = await apiFetch(system, '/provisioning/manifests?name=devices.xlsx', { method: 'POST', body: 'x', headers: { 'content-type': 'application/octet-stream' } });
     expect(res.status).toBe(415);
     expect(res.headers.get('content-type')).toMatch(/problem\+json/);
-    expect((await fetch(`${system.url}/provisioning/batches/b-nope`)).status).toBe(404);
+    expect((await apiFetch(system, '/provisioning/batches/b-nope')).status).toBe(404);
   });
 });

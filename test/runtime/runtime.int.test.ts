@@ -5,6 +5,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { ConfigError, loadConfig } from '../../infra/embedded/config.ts';
 import { startRuntime, type EmbeddedModule } from '../../infra/embedded/runtime.ts';
 import { provisioned } from '../support/events.ts';
+import { apiFetch } from '../support/api.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'runtime-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -39,10 +40,10 @@ describe('embedded runtime', () => {
       ['rejections', 0],
     ]);
     expect(runtime.projectionStore.getRow('devices', 'm1')).toMatchObject({ tenant: 'city-of-lund' });
-    const search = await fetch(`${runtime.url}/devices?tenant=city-of-lund&near=55.7,13.19,1000`);
+    const search = await apiFetch(runtime, '/devices?tenant=city-of-lund&near=55.7,13.19,1000');
     expect(search.status).toBe(200);
     expect(((await search.json()) as { items: { thingName: string }[] }).items.map((d) => d.thingName)).toEqual(['m1']);
-    const bad = await fetch(`${runtime.url}/devices?near=95,13,10`);
+    const bad = await apiFetch(runtime, '/devices?near=95,13,10');
     expect(bad.status).toBe(400);
     expect(bad.headers.get('content-type')).toMatch(/application\/problem\+json/);
 
