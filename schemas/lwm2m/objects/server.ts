@@ -1,0 +1,43 @@
+import { res } from './define.ts';
+import type { ObjectDefinition } from './types.ts';
+
+/** Object 1, LwM2M Server 1.2 (registry 1.xml). */
+export const SERVER: ObjectDefinition = Object.freeze({
+  id: 1,
+  name: 'LwM2M Server',
+  objectVersion: '1.2',
+  lwm2mVersion: '1.2',
+  multiple: true,
+  mandatory: true,
+  source: 'OMA LwM2M registry 1.xml (object version 1.2)',
+  resources: [
+    res(0, 'Short Server ID', 'Integer', 'R', 'single', 'mandatory', { range: { min: 1, max: 65534 } }),
+    res(1, 'Lifetime', 'Unsigned Integer', 'RW', 'single', 'mandatory', { units: 's' }),
+    res(2, 'Default Minimum Period', 'Integer', 'RW', 'single', 'optional', { units: 's' }),
+    res(3, 'Default Maximum Period', 'Integer', 'RW', 'single', 'optional', { units: 's' }),
+    res(4, 'Disable', 'none', 'E', 'single', 'optional'),
+    res(5, 'Disable Timeout', 'Integer', 'RW', 'single', 'optional', { units: 's' }),
+    res(6, 'Notification Storing When Disabled or Offline', 'Boolean', 'RW', 'single', 'mandatory'),
+    res(7, 'Binding', 'String', 'RW', 'single', 'mandatory'),
+    res(8, 'Registration Update Trigger', 'none', 'E', 'single', 'mandatory'),
+    res(9, 'Bootstrap-Request Trigger', 'none', 'E', 'single', 'optional'),
+    res(10, 'APN Link', 'Objlnk', 'RW', 'single', 'optional'),
+    res(11, 'TLS-DTLS Alert Code', 'Unsigned Integer', 'R', 'single', 'optional', { range: { min: 0, max: 255 } }),
+    res(12, 'Last Bootstrapped', 'Time', 'R', 'single', 'optional'),
+    res(13, 'Registration Priority Order', 'Unsigned Integer', 'R', 'single', 'optional'),
+    res(14, 'Initial Registration Delay Timer', 'Unsigned Integer', 'RW', 'single', 'optional', { units: 's' }),
+    res(15, 'Registration Failure Block', 'Boolean', 'R', 'single', 'optional'),
+    res(16, 'Bootstrap on Registration Failure', 'Boolean', 'R', 'single', 'optional'),
+    res(17, 'Communication Retry Count', 'Unsigned Integer', 'RW', 'single', 'optional'),
+    res(18, 'Communication Retry Timer', 'Unsigned Integer', 'RW', 'single', 'optional', { units: 's' }),
+    res(19, 'Communication Sequence Delay Timer', 'Unsigned Integer', 'RW', 'single', 'optional', { units: 's' }),
+    res(20, 'Communication Sequence Retry Count', 'Unsigned Integer', 'RW', 'single', 'optional'),
+    res(21, 'Trigger', 'Boolean', 'RW', 'single', 'optional'),
+    res(22, 'Preferred Transport', 'String', 'RW', 'single', 'optional'),
+    res(23, 'Mute Send', 'Boolean', 'RW', 'single', 'optional'),
+    res(24, 'Alternate APN Links', 'Objlnk', 'RW', 'multiple', 'optional'),
+    res(25, 'Supported Server Versions', 'String', 'RW', 'multiple', 'optional'),
+    res(26, 'Default Notification Mode', 'Integer', 'RW', 'single', 'optional', { range: { min: 0, max: 1 } }),
+    res(27, 'Profile ID Hash Algorithm', 'Unsigned Integer', 'RW', 'single', 'optional', { range: { min: 0, max: 255 } }),
+  ],
+});
