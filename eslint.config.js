@@ -9,7 +9,7 @@ const focusedOrSkipped = ['only', 'skip', 'todo', 'skipIf', 'runIf'].flatMap((m)
 );
 
 export default tseslint.config(
-  { ignores: ['node_modules/**', 'cdk.out/**', 'bench-results/**', 'dist/**', '**/*.js'] },
+  { ignores: ['node_modules/**', 'cdk.out/**', 'bench-results/**', 'dist/**', '**/*.js', '**/*.cjs'] },
   js.configs.recommended,
   ...tseslint.configs.recommendedTypeChecked,
   {
