@@ -6,7 +6,8 @@ import { defineConfig } from 'vitest/config';
 export default defineConfig({
   test: {
     projects: [
-      { extends: true, test: { name: 'unit', include: ['**/*.unit.test.ts'], exclude: ['node_modules/**'] } },
+      // Unit tests are pure but some are big (a 100,000-row manifest): a loaded CI machine needs headroom.
+      { extends: true, test: { name: 'unit', include: ['**/*.unit.test.ts'], exclude: ['node_modules/**'], testTimeout: 30_000 } },
       {
         extends: true,
         test: { name: 'int', include: ['**/*.int.test.ts'], exclude: ['node_modules/**'], testTimeout: 60_000, hookTimeout: 60_000 },
