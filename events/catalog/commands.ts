@@ -15,6 +15,7 @@ export const CommandRequested = defineEvent(
     thingName: ThingName,
     operation: CommandOperation,
     path: Lwm2mPath,
+    /** The operation's parameters, as the API took them: `{ values?, writeMode?, arguments?, attributes? }` (functions/commands). */
     value: JsonValue.optional(),
     expiresAt: IsoTime,
   }),
@@ -26,6 +27,27 @@ export const CommandDispatched = defineEvent(
   1,
   z.object({ commandId: z.string().min(1), thingName: ThingName, bridgeId: z.string().min(1) }),
   'A bridge holding the device took the command and passed it to its LwM2M server.',
+);
+
+export const CommandPublished = defineEvent(
+  'CommandPublished',
+  1,
+  z.object({
+    commandId: z.string().min(1),
+    thingName: ThingName,
+    /** The bridge the device sessions named as holding the device: the only bridge whose answers count. */
+    bridgeId: z.string().min(1),
+    queueMode: z.boolean(),
+    topic: z.string().min(1),
+  }),
+  'The command was handed to the broker on its request topic, for the bridge that holds the device.',
+);
+
+export const CommandQueued = defineEvent(
+  'CommandQueued',
+  1,
+  z.object({ commandId: z.string().min(1), thingName: ThingName, bridgeId: z.string().min(1) }),
+  'The device is in queue mode and asleep: its bridge keeps the command until the device wakes or the command expires.',
 );
 
 export const CommandSucceeded = defineEvent(

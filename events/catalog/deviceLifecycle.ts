@@ -124,3 +124,64 @@ export const DeviceDeregistered = defineEvent(
   }),
   'A device left its LwM2M server, by de-registering or by letting its lifetime run out.',
 );
+
+export const DeviceRegistrationUpdated = defineEvent(
+  'DeviceRegistrationUpdated',
+  1,
+  z.object({
+    thingName: ThingName,
+    endpoint: z.string().min(1),
+    bridgeId: z.string().min(1),
+    /** Only what the LwM2M Update carried; an Update with nothing is a heartbeat that renews the lifetime. */
+    lifetimeSeconds: z.number().int().positive().optional(),
+    bindingMode: z.string().optional(),
+    objectLinks: z.string().optional(),
+    updatedAt: IsoTime,
+  }),
+  'A registered device renewed its registration (LwM2M Update): lifetime, binding or objects, or a heartbeat.',
+);
+
+export const DeviceSessionLost = defineEvent(
+  'DeviceSessionLost',
+  1,
+  z.object({
+    thingName: ThingName,
+    endpoint: z.string().min(1),
+    bridgeId: z.string().min(1),
+    reason: z.enum(['bridge-offline']),
+    at: IsoTime,
+  }),
+  'The bridge that held the device went offline: commands cannot reach the device until it registers or updates again.',
+);
+
+export const BootstrapResultReported = defineEvent(
+  'BootstrapResultReported',
+  1,
+  z.object({
+    thingName: ThingName,
+    endpoint: z.string().min(1),
+    bridgeId: z.string().min(1),
+    /** The delivery it answers; the bootstrap workflow matches on it. */
+    requestId: z.string().min(1),
+    ok: z.boolean(),
+    lwm2mCode: z.string().min(1),
+    message: z.string().optional(),
+    reportedAt: IsoTime,
+  }),
+  'A bridge reported how writing delivered credentials to the device went; the bootstrap workflow draws the conclusion.',
+);
+
+/** Kept with the device lifecycle: a bridge's status decides whether its devices can be reached. */
+export const BridgeStatusChanged = defineEvent(
+  'BridgeStatusChanged',
+  1,
+  z.object({
+    bridgeId: z.string().min(1),
+    status: z.enum(['online', 'offline']),
+    at: IsoTime,
+    lwm2mEndpoints: z.array(z.string()).optional(),
+    /** offline: how many devices the bridge held, each of which got DeviceSessionLost. */
+    devicesLost: z.number().int().nonnegative().optional(),
+  }),
+  'A bridge connected (online) or its connection ended (offline, its last will).',
+);

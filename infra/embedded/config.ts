@@ -10,21 +10,29 @@ const Env = z.object({
   FLEET_HTTP_PORT: Port.default(8080),
   FLEET_MQTT_HOST: z.string().min(1).default('127.0.0.1'),
   FLEET_MQTT_PORT: Port.default(8883),
+  FLEET_LWM2M_HOST: z.string().min(1).default('127.0.0.1'),
+  FLEET_LWM2M_PORT: Port.default(5683),
   FLEET_SQLITE_SYNC: z.enum(['FULL', 'NORMAL']).default('FULL'),
   FLEET_LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   FLEET_PROJECTION_BATCH: z.coerce.number().int().min(1).max(100_000).default(1000),
   FLEET_PROJECTION_DELAY_MS: z.coerce.number().int().min(0).max(1000).default(5),
+  // A JSON file of webhook subscriptions (functions/subscriptions/README.md); unset or empty: none.
+  FLEET_SUBSCRIPTIONS_FILE: z.string().optional(),
 });
 
 export interface EmbeddedConfig {
   readonly dataDir: string;
   readonly http: { readonly host: string; readonly port: number };
   readonly mqtt: { readonly host: string; readonly port: number };
+  /** The LwM2M server (CoAP over UDP) of the embedded bridge; port 0 for an ephemeral one. */
+  readonly lwm2m: { readonly host: string; readonly port: number };
   readonly sqlite: { readonly file: string; readonly synchronous: 'FULL' | 'NORMAL' };
   readonly logLevel: z.infer<typeof Env>['FLEET_LOG_LEVEL'];
   readonly projectionBatchSize: number;
   /** How long projections let a burst of appends gather before folding it (staleness bound, in ms). */
   readonly projectionDelayMs: number;
+  /** Absolute path of the webhook subscriptions file; undefined turns webhook subscriptions off. */
+  readonly subscriptionsFile?: string | undefined;
 }
 
 export class ConfigError extends Error {
@@ -44,9 +52,11 @@ export const loadConfig = (env: Readonly<Record<string, string | undefined>> = p
     dataDir,
     http: { host: e.FLEET_HTTP_HOST, port: e.FLEET_HTTP_PORT },
     mqtt: { host: e.FLEET_MQTT_HOST, port: e.FLEET_MQTT_PORT },
+    lwm2m: { host: e.FLEET_LWM2M_HOST, port: e.FLEET_LWM2M_PORT },
     sqlite: { file: resolve(dataDir, 'fleet.db'), synchronous: e.FLEET_SQLITE_SYNC },
     logLevel: e.FLEET_LOG_LEVEL,
     projectionBatchSize: e.FLEET_PROJECTION_BATCH,
     projectionDelayMs: e.FLEET_PROJECTION_DELAY_MS,
+    subscriptionsFile: e.FLEET_SUBSCRIPTIONS_FILE ? resolve(e.FLEET_SUBSCRIPTIONS_FILE) : undefined,
   };
 };

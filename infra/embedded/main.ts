@@ -1,14 +1,34 @@
 import { ConfigError, loadConfig } from './config.ts';
+import { bootstrapEnv, bootstrapModule } from './modules/bootstrap.ts';
+import { bridgeMessagesModule } from './modules/bridgeMessages.ts';
+import { commandsModule } from './modules/commands.ts';
 import { deprovisioningModule } from './modules/deprovisioning.ts';
+import { lwm2mBridgeModule, type RunningLwm2mBridge } from './modules/lwm2mBridge.ts';
 import { provisioningModule } from './modules/provisioning.ts';
 import { startEmbeddedSystem } from './system.ts';
 
 /** `npm start`: the whole system on this machine with embedded defaults. */
 const main = async () => {
   const config = loadConfig();
+  const bootstrap = bootstrapEnv();
+  let lwm2m: RunningLwm2mBridge | undefined;
   const runtime = await startEmbeddedSystem(config, {
-    // A deprovisioned device's live MQTT connections are dropped at once, not at its next connect.
-    systemModules: [provisioningModule(), deprovisioningModule({ disconnect: (id) => runtime.mqtt.broker.disconnectCertificate(id) })],
+    systemModules: [
+      provisioningModule(),
+      // A deprovisioned device's live MQTT connections are dropped at once, not at its next connect.
+      deprovisioningModule({ disconnect: (id) => runtime.mqtt.broker.disconnectCertificate(id) }),
+      commandsModule(),
+      // Devices are told the broker's address as they reach it: FLEET_BOOTSTRAP_BROKER_URI, else the listener's own.
+      bootstrapModule({ allowPlainCoap: bootstrap.allowPlainCoap, brokerUri: () => bootstrap.brokerUri ?? `mqtts://${config.mqtt.host}:${runtime.mqtt.port}` }),
+      bridgeMessagesModule(),
+      // The LwM2M server (FLEET_LWM2M_HOST:FLEET_LWM2M_PORT) and its bridge, a client of the broker like any other.
+      lwm2mBridgeModule({}, (m) => (lwm2m = m)),
+    ],
+  });
+  // The bridge connects once the broker's port is known (FLEET_MQTT_PORT may be 0).
+  await lwm2m?.connect(runtime.mqtt.port).catch(async (err: unknown) => {
+    await runtime.stop();
+    throw err;
   });
   const lines = Object.entries(runtime.endpoints).map(([k, v]) => `  ${k.padEnd(12)} ${v}`);
   process.stdout.write(`\nLwM2M fleet backend (embedded) is running\n${lines.join('\n')}\n  health       ${runtime.url}/health\n\nCtrl-C stops it cleanly.\n`);

@@ -13,6 +13,8 @@ import { problemNotFound } from '../../functions/api/notFound.ts';
 import { openApiRoutes } from '../../functions/api/openapi/openApiRoutes.ts';
 import { directoryRoutes } from '../../functions/directory/directoryRoutes.ts';
 import { createSqliteDeviceDirectory } from '../../functions/directory/sqliteDeviceDirectory.ts';
+import { deviceViewsRoutes } from '../../functions/deviceViews/deviceViewsRoutes.ts';
+import { createSqliteDeviceReadModel } from '../../functions/deviceViews/sqliteDeviceReadModel.ts';
 import { createInProcessBus, type InProcessBus } from '../../functions/bus/inProcessBus.ts';
 import { openSqlite, type SqliteDatabase } from '../../functions/eventStore/sqliteDatabase.ts';
 import { createSqliteEventStore, type SqliteEventStore } from '../../functions/eventStore/sqliteEventStore.ts';
@@ -83,7 +85,8 @@ export const startRuntime = async (config: EmbeddedConfig, options: RuntimeOptio
   const clock = options.clock ?? systemClock;
   const modules = options.modules ?? [];
   const tokens = await loadOrCreateLocalIssuer({ dataDir: config.dataDir, clock });
-  const http = Fastify({ logger: { level: config.logLevel }, bodyLimit: 1024 * 1024 });
+  // maxParamLength 128: a `:thingName` route parameter must hold the longest thing name AWS IoT allows.
+  const http = Fastify({ logger: { level: config.logLevel }, bodyLimit: 1024 * 1024, routerOptions: { maxParamLength: 128 } });
   const log = http.log;
   // Before any route exists: every route, whichever module adds it, is behind the permission table.
   const api = installApiAccess(http, { verifier: tokens.verifier });
@@ -134,6 +137,8 @@ export const startRuntime = async (config: EmbeddedConfig, options: RuntimeOptio
     );
     // The device directory: search by tenant, attributes, group, type, status, box and radius.
     await http.register(directoryRoutes({ directory: createSqliteDeviceDirectory(db) }));
+    // Device state (live or as of a time), history, alarms and rejections.
+    await http.register(deviceViewsRoutes({ events, readModel: createSqliteDeviceReadModel(db) }));
     await http.register(openApiRoutes());
     await projections.settled();
     await http.listen({ host: config.http.host, port: config.http.port });

@@ -1,3 +1,5 @@
+import type { AnyProjection } from '../../events/projections/projection.ts';
+import type { EmbeddedBroker } from '../../functions/broker/embeddedBroker.ts';
 import type { ObjectArea } from '../../functions/objectStore/embeddedObjectStores.ts';
 import { openEmbeddedObjectStores } from '../../functions/objectStore/embeddedObjectStores.ts';
 import type { ObjectStore } from '../../functions/objectStore/objectStore.ts';
@@ -34,7 +36,10 @@ export interface SystemModule {
   readonly name: string;
   /** Called before the engine is built; the handlers get the services they need here. */
   workflows?(services: Omit<SystemServices, 'workflows'>, ctx: RuntimeContext): WorkflowContribution;
-  create(services: SystemServices): EmbeddedModule;
+  /** Projections the module reads; they run with the built-in ones from the start. */
+  readonly projections?: readonly AnyProjection[];
+  /** Called when the module starts, after the broker: modules that publish or take MQTT messages get it here. */
+  create(services: SystemServices & { readonly broker: EmbeddedBroker }): EmbeddedModule;
 }
 
 export interface SystemOptions extends RuntimeOptions {
@@ -91,7 +96,15 @@ export const startEmbeddedSystem = async (
       return Promise.resolve({ stop: () => engine.close() });
     },
   };
-  const lazy = (m: SystemModule): EmbeddedModule => ({ name: m.name, start: (ctx) => m.create(services()).start(ctx) });
+  const brokerOf = () => {
+    if (!mqtt) throw new Error('the MQTT module has not started');
+    return mqtt.broker;
+  };
+  const lazy = (m: SystemModule): EmbeddedModule => ({
+    name: m.name,
+    ...(m.projections ? { projections: m.projections } : {}),
+    start: (ctx) => m.create({ ...services(), broker: brokerOf() }).start(ctx),
+  });
   const runtime = await startRuntime(config, {
     ...options,
     modules: [

@@ -12,7 +12,7 @@ const dir = mkdtempSync(join(tmpdir(), 'deny-by-default-'));
 let runtime: Runtime;
 const handled: string[] = [];
 
-/** A module that adds a route nobody put in the permission table, and one that is there (planned). */
+/** A module that adds a route nobody put in the permission table, and one that is there (the provisioning module's, absent from a bare runtime). */
 const careless: EmbeddedModule = {
   name: 'careless',
   start(ctx) {
@@ -20,8 +20,8 @@ const careless: EmbeddedModule = {
       handled.push('experimental');
       return { secret: true };
     });
-    ctx.http.get('/rejections', (request) => {
-      handled.push('rejections');
+    ctx.http.get('/provisioning/batches/:batchId', (request) => {
+      handled.push('batch');
       return { who: principalOf(request) };
     });
     return Promise.resolve({ stop: () => Promise.resolve() });
@@ -53,11 +53,11 @@ describe('deny by default', () => {
     expect(handled).not.toContain('experimental');
   });
 
-  it('governs a planned route the moment it is registered, and hands the handler who called', async () => {
-    expect((await fetch(`${runtime.url}/rejections`)).status).toBe(401);
-    const res = await apiFetch(runtime, '/rejections', {}, 'viewer');
+  it('governs a route in the table the moment a module registers it, and hands the handler who called', async () => {
+    expect((await fetch(`${runtime.url}/provisioning/batches/b-1`)).status).toBe(401);
+    const res = await apiFetch(runtime, '/provisioning/batches/b-1', {}, 'viewer');
     expect(res.status).toBe(200);
     expect(await res.json()).toMatchObject({ who: { subject: 'test-viewer', roles: ['viewer'] } });
-    expect(handled).toEqual(['rejections']);
+    expect(handled).toEqual(['batch']);
   });
 });

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { importJWK, SignJWT, type JWTPayload } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { z } from 'zod';
+import { z } from 'zod';
 import { issuerKeyFile, loadOrCreateLocalIssuer } from '../../functions/api/auth/localIssuer.ts';
 import { permissionTable } from '../../functions/api/auth/permissions.ts';
 import type { Role } from '../../functions/api/auth/roles.ts';
@@ -18,6 +18,8 @@ import {
   ManifestAcceptedSchema,
   ProblemSchema,
 } from '../../functions/api/openapi/apiSchemas.ts';
+import { DeviceAlarmsPageSchema, DeviceHistoryPageSchema, DeviceStateViewSchema, RejectionPageSchema } from '../../functions/deviceViews/deviceViewSchemas.ts';
+import { CommandAcceptedSchema, CommandPageSchema } from '../../functions/commands/commandApiSchemas.ts';
 import { manualClock, systemClock } from '../../functions/shared/clock.ts';
 import { EXPECTED_ACCESS } from './expectedRoles.ts';
 import { batchExecution, routeKeys, startFullSystem, type FullSystem } from './support.ts';
@@ -58,6 +60,8 @@ interface Probe {
   /** What an allowed caller gets from the handler. */
   readonly status: number;
   readonly schema?: z.ZodType;
+  /** The body is text (CSV), not JSON. */
+  readonly text?: boolean;
   /** Waits for what an allowed call started, so the next one starts from a quiet system. */
   readonly settle?: (body: unknown) => Promise<void>;
 }
@@ -70,6 +74,20 @@ const PROBES: Readonly<Record<string, Probe>> = {
   'GET /devices/*': { path: () => '/devices/pole-1', status: 200, schema: DeviceSchema },
   'DELETE /devices/:thingName': { path: () => '/devices/no-such-pole', init: () => ({ method: 'DELETE' }), status: 404, schema: ProblemSchema },
   'GET /deprovisioning/:executionName': { path: () => `/deprovisioning/${executionName}`, status: 200, schema: DeprovisioningStatusSchema },
+  'GET /devices/:thingName/state': { path: () => '/devices/pole-1/state', status: 200, schema: DeviceStateViewSchema },
+  'GET /devices/:thingName/history': { path: () => '/devices/pole-1/history?limit=5', status: 200, schema: DeviceHistoryPageSchema },
+  'GET /devices/:thingName/alarms': { path: () => '/devices/pole-1/alarms', status: 200, schema: DeviceAlarmsPageSchema },
+  'GET /rejections': { path: () => '/rejections', status: 200, schema: RejectionPageSchema },
+  'POST /commands': {
+    path: () => '/commands',
+    init: () => ({ method: 'POST', body: JSON.stringify({ thingName: 'pole-1', operation: 'read', path: '/3303/0/5700' }), headers: { 'content-type': 'application/json' } }),
+    status: 202,
+    schema: CommandAcceptedSchema,
+  },
+  'GET /commands': { path: () => '/commands?limit=5', status: 200, schema: CommandPageSchema },
+  'GET /commands/:commandId': { path: () => '/commands/c-no-such-command', status: 404, schema: ProblemSchema },
+  'GET /audit/commands': { path: () => '/audit/commands?thingName=pole-1', status: 200, text: true, schema: z.string().startsWith('commandId,requestedAt,operator,') },
+  'POST /devices/:thingName/alarms/:alarmId/ack': { path: () => '/devices/pole-1/alarms/no-such-alarm/ack', init: () => ({ method: 'POST' }), status: 404, schema: ProblemSchema },
   'POST /provisioning/manifests': {
     path: () => '/provisioning/manifests?name=poles.csv',
     init: () => ({ method: 'POST', body: poles, headers: { 'content-type': 'text/csv' } }),
@@ -118,7 +136,7 @@ describe('the matrix: each role, and no token, against each route', () => {
     const res = await call(path, probe.init?.() ?? {}, who === 'none' ? undefined : await tokenFor(who));
     if (access === 'public' || (who !== 'none' && access.includes(who))) {
       expect(res.status, `${who} ${key}`).toBe(probe.status);
-      const body: unknown = await res.json();
+      const body: unknown = probe.text ? await res.text() : await res.json();
       if (probe.schema) probe.schema.parse(body);
       await probe.settle?.(body);
     } else if (who === 'none') {

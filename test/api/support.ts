@@ -2,6 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadConfig } from '../../infra/embedded/config.ts';
+import { commandsModule } from '../../infra/embedded/modules/commands.ts';
 import { deprovisioningModule, type RunningDeprovisioning } from '../../infra/embedded/modules/deprovisioning.ts';
 import { provisioningModule, type RunningProvisioning } from '../../infra/embedded/modules/provisioning.ts';
 import { startEmbeddedSystem, type EmbeddedSystem } from '../../infra/embedded/system.ts';
@@ -24,6 +25,7 @@ export const startFullSystem = async (prefix: string): Promise<FullSystem> => {
     systemModules: [
       provisioningModule((p) => (provisioning = p)),
       deprovisioningModule({ disconnect: (id) => system.mqtt.broker.disconnectCertificate(id) }, (d) => (deprovisioning = d)),
+      commandsModule(),
     ],
   });
   if (!provisioning || !deprovisioning) throw new Error('the provisioning and deprovisioning modules did not start');

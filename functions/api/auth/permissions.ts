@@ -38,13 +38,19 @@ export const PERMISSIONS: readonly Permission[] = Object.freeze([
   roles('DELETE', '/devices/:thingName', ADMIN),
   roles('GET', '/deprovisioning/:executionName', READ),
 
-  // Planned: device control, alarm acknowledgement, audit and rejections (not registered yet).
+  // Device views (functions/deviceViews): state (live or as of a time), history, alarms; reading only. GET /rejections is below.
+  roles('GET', '/devices/:thingName/state', READ),
+  roles('GET', '/devices/:thingName/history', READ),
+  roles('GET', '/devices/:thingName/alarms', READ),
+
+  // Device control, alarm acknowledgement and the command audit (functions/commands); rejections (functions/deviceViews).
   roles('POST', '/commands', OPERATE),
   roles('GET', '/commands', READ),
   roles('GET', '/commands/:commandId', READ),
   roles('POST', '/devices/:thingName/alarms/:alarmId/ack', OPERATE),
   roles('GET', '/audit/commands', READ),
   roles('GET', '/rejections', READ),
+
 ] satisfies Permission[]);
 
 const keyOf = (method: string, route: string) => `${method === 'HEAD' ? 'GET' : method} ${route}`;

@@ -17,6 +17,8 @@ import {
   ReportParams,
   ThingNameParam,
 } from './apiSchemas.ts';
+import { DEVICE_VIEW_OPERATIONS } from '../../deviceViews/deviceViewOperations.ts';
+import { COMMAND_OPERATIONS } from '../../commands/commandOperations.ts';
 
 /** A response body: a zod schema for JSON, or a plain description for text formats (CSV). */
 export interface ApiResponse {
@@ -92,6 +94,8 @@ export const API_OPERATIONS: readonly ApiOperation[] = [
     pathParams: { thingName: ThingNameParam },
     responses: { 200: { description: 'The device.', json: DeviceSchema }, 400: problem('Not a thing name.'), 404: problem('No device has that name.') },
   },
+  // Device state, history, alarms and rejections: described beside their routes (functions/deviceViews).
+  ...DEVICE_VIEW_OPERATIONS,
   {
     method: 'DELETE',
     path: '/devices/{thingName}',
@@ -162,4 +166,6 @@ export const API_OPERATIONS: readonly ApiOperation[] = [
       409: problem('The batch is still running.'),
     },
   },
+  // Commands, their audit and alarm acknowledgement: described beside their routes (functions/commands).
+  ...COMMAND_OPERATIONS,
 ];
