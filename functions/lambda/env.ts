@@ -5,6 +5,23 @@
 export const LAMBDA_ENV = {
   eventStoreTable: 'EVENT_STORE_TABLE',
   eventBusName: 'EVENT_BUS_NAME',
+  uploadsBucket: 'UPLOADS_BUCKET',
+  credentialsBucket: 'CREDENTIALS_BUCKET',
+  /** The KMS key every credentials put names (the bucket refuses puts without SSE-KMS). */
+  credentialsKeyArn: 'CREDENTIALS_KEY_ARN',
+  reportsBucket: 'REPORTS_BUCKET',
+  /** Certificate ARNs are built from these (Lambda itself only provides AWS_REGION). */
+  awsAccountId: 'FLEET_AWS_ACCOUNT_ID',
+  awsPartition: 'FLEET_AWS_PARTITION',
+  /** Projection tables, one per projection the stream projector maintains. */
+  deviceStateTable: 'DEVICE_STATE_TABLE',
+  alarmsTable: 'ALARMS_TABLE',
+  directoryTable: 'DIRECTORY_TABLE',
+  provisioningStateMachineArn: 'PROVISIONING_STATE_MACHINE_ARN',
+  deprovisioningStateMachineArn: 'DEPROVISIONING_STATE_MACHINE_ARN',
+  userPoolId: 'USER_POOL_ID',
+  /** Comma-separated app client ids whose tokens the API accepts. */
+  userPoolClientIds: 'USER_POOL_CLIENT_IDS',
 } as const;
 
 /** Reads a variable once at module scope; a missing one fails the cold start with what to fix. */

@@ -16,6 +16,36 @@ export const HANDLERS = {
     description: 'Decodes CBOR SenML device messages from the IoT rules into facts on the ingest bus',
     invocation: 'async',
   },
+  startProvisioning: {
+    entry: 'functions/lambda/startProvisioning.ts',
+    description: 'Starts the provisioning state machine for a manifest uploaded under manifests/',
+    invocation: 'event-bridge-target',
+  },
+  publishStoredEvents: {
+    entry: 'functions/lambda/publishStoredEvents.ts',
+    description: 'Publishes every event appended to the event store on the fleet bus (the outbox)',
+    invocation: 'stream',
+  },
+  projectStoredEvents: {
+    entry: 'functions/lambda/projectStoredEvents.ts',
+    description: 'Folds appended events into the device state, alarms and directory tables',
+    invocation: 'stream',
+  },
+  api: {
+    entry: 'functions/lambda/api.ts',
+    description: 'The operator API: the embedded fastify app behind API Gateway, tokens from Cognito',
+    invocation: 'http-api',
+  },
+  provisioningTasks: {
+    entry: 'functions/lambda/provisioningTasks.ts',
+    description: 'A task of the provisioning state machine',
+    invocation: 'state-machine-task',
+  },
+  deprovisioningTasks: {
+    entry: 'functions/lambda/deprovisioningTasks.ts',
+    description: 'A task of the deprovisioning state machine',
+    invocation: 'state-machine-task',
+  },
 } as const satisfies Record<string, HandlerSpec>;
 
 export interface HandlerSpec {
@@ -24,9 +54,11 @@ export interface HandlerSpec {
   readonly description: string;
   /**
    * How AWS calls it: `async` invocations need an on-failure destination; an EventBridge target
-   * gets its retries and dead-letter queue on the rule's target instead.
+   * gets its retries and dead-letter queue on the rule's target instead; a state machine task is
+   * called synchronously and retried by the definition's Retry; a stream consumer gets its retries
+   * and on-failure destination on the event source mapping; an HTTP API integration answers the caller.
    */
-  readonly invocation: 'async' | 'event-bridge-target';
+  readonly invocation: 'async' | 'event-bridge-target' | 'state-machine-task' | 'stream' | 'http-api';
 }
 
 export type HandlerName = keyof typeof HANDLERS;

@@ -11,6 +11,7 @@ import { LAMBDA_ENV } from '../../functions/lambda/env.ts';
 import { devicePolicy } from '../../functions/registry/devicePolicy.ts';
 import { ingestRulePattern } from '../../schemas/bus/ingest.ts';
 import { buildApp } from '../../infra/cdk/app.ts';
+import { IOT_STAR_ACTIONS } from '../../infra/cdk/registryAccess.ts';
 import { DEVICE_DATA_RULES, deviceDataSql } from '../../infra/cdk/constructs/deviceIngress.ts';
 import type { FleetStack } from '../../infra/cdk/stacks/fleetStack.ts';
 import { TEST_ENV, asList, resolvePseudo, type Statement } from './templateValues.ts';
@@ -67,9 +68,11 @@ describe('event store table', () => {
       DeletionProtectionEnabled: true,
       SSESpecification: { SSEEnabled: true },
     });
+    // The event store plus one table per projection; only the store has a stream.
     const tables = resources('AWS::DynamoDB::Table');
-    expect(tables).toHaveLength(1);
-    const table = tables[0]![1];
+    expect(tables).toHaveLength(4);
+    expect(tables.filter(([, t]) => t.Properties!.StreamSpecification !== undefined).map(([id]) => id)).toEqual([logicalId(stack.eventStore.table)]);
+    const table = json.Resources[logicalId(stack.eventStore.table)]!;
     expect(table.Properties!.AttributeDefinitions).toHaveLength(want.AttributeDefinitions!.length);
     expect(table.DeletionPolicy).toBe('Retain');
   });
@@ -122,7 +125,7 @@ describe('lambdas', () => {
 
 describe('device ingress', () => {
   it('deploys exactly the device policy document of functions/registry/devicePolicy.ts', () => {
-    const policies = resources('AWS::IoT::Policy');
+    const policies = resources('AWS::IoT::Policy').filter(([, p]) => p.Properties!.PolicyName === 'lwm2m-device');
     expect(policies).toHaveLength(1);
     const policy = policies[0]![1];
     expect(policy.Properties!.PolicyName).toBe('lwm2m-device');
@@ -175,8 +178,28 @@ describe('IAM', () => {
     }
     return out;
   };
-  /** Actions AWS only grants on "*" (X-Ray segments); none are used yet, and each one added must be listed here. */
-  const STAR_RESOURCE_ACTIONS = new Set<string>([]);
+  /**
+   * Actions AWS only grants on "*": IoT calls without a resource type, Step Functions' log delivery,
+   * X-Ray, ListStreams for the stream consumers, and the bridge container's ECR login and IoT endpoint. Each one added must be listed here.
+   */
+  const STAR_RESOURCE_ACTIONS = new Set<string>([
+    ...IOT_STAR_ACTIONS,
+    'logs:CreateLogDelivery',
+    'logs:GetLogDelivery',
+    'logs:UpdateLogDelivery',
+    'logs:DeleteLogDelivery',
+    'logs:ListLogDeliveries',
+    'logs:PutResourcePolicy',
+    'logs:DescribeResourcePolicies',
+    'logs:DescribeLogGroups',
+    'xray:PutTraceSegments',
+    'xray:PutTelemetryRecords',
+    'xray:GetSamplingRules',
+    'xray:GetSamplingTargets',
+    'dynamodb:ListStreams',
+    'ecr:GetAuthorizationToken',
+    'iot:DescribeEndpoint',
+  ]);
 
   it('allows no wildcard action on a data service (a Deny of everything over plain HTTP is fine)', () => {
     const wild = statements().filter(({ s }) => s.Effect === 'Allow').flatMap(({ where, s }) => asList(s.Action).filter((a) => /^(dynamodb|s3|events|iot|sqs|kms|logs|lambda):\*$|^\*$/.test(a)).map((a) => `${where}: ${a}`));
@@ -190,17 +213,31 @@ describe('IAM', () => {
   });
 
   it('lets the append handler touch only the event store table and its day index', () => {
-    const dynamo = statements().filter(({ s }) => asList(s.Action).some((a) => a.startsWith('dynamodb:')));
-    expect(dynamo.map(({ where }) => where).every((w) => w === stack.getLogicalId(stack.append.role.node.findChild('DefaultPolicy').node.defaultChild as never))).toBe(true);
+    const appendPolicy = stack.getLogicalId(stack.append.role.node.findChild('DefaultPolicy').node.defaultChild as never);
+    const dynamo = statements().filter(({ where, s }) => where === appendPolicy && asList(s.Action).some((a) => a.startsWith('dynamodb:')));
     expect(resolvePseudo(dynamo.map(({ s }) => s.Resource))).toEqual([
       { 'Fn::GetAtt': [logicalId(stack.eventStore.table), 'Arn'] },
       { 'Fn::Join': ['', [`arn:aws:dynamodb:eu-west-1:123456789012:table/`, { Ref: logicalId(stack.eventStore.table) }, '/index/byDay']] },
     ]);
   });
 
-  it('lets only the decode step put events, and only on the fleet bus', () => {
+  it('grants no DynamoDB action on the event store outside its table, day index and stream', () => {
+    const table = logicalId(stack.eventStore.table);
+    const onStore = statements().filter(({ s }) => asList(s.Action).some((a) => a.startsWith('dynamodb:')) && JSON.stringify(s.Resource).includes(table));
+    expect(onStore.length).toBeGreaterThan(2);
+    for (const { s } of onStore) {
+      for (const r of asList(s.Resource)) {
+        const allowed = [{ 'Fn::GetAtt': [table, 'Arn'] }, { 'Fn::GetAtt': [table, 'StreamArn'] }].map((a) => JSON.stringify(a));
+        expect(allowed.includes(JSON.stringify(r)) || JSON.stringify(r).endsWith('/index/byDay"]]}')).toBe(true);
+      }
+    }
+  });
+
+  it('lets only the decode step and the outbox put events, and only on the fleet bus', () => {
     const puts = statements().filter(({ s }) => asList(s.Action).includes('events:PutEvents'));
-    expect(puts.map(({ s }) => s.Resource)).toEqual([{ 'Fn::GetAtt': [logicalId(stack.eventBus.bus), 'Arn'] }]);
+    const policyOf = (role: { node: { findChild(id: string): { node: { defaultChild?: unknown } } } }) => stack.getLogicalId(role.node.findChild('DefaultPolicy').node.defaultChild as never);
+    expect(puts.map(({ where }) => where).sort()).toEqual([policyOf(stack.decode.role), policyOf(stack.outbox.publisher.role)].sort());
+    for (const { s } of puts) expect(s.Resource).toEqual({ 'Fn::GetAtt': [logicalId(stack.eventBus.bus), 'Arn'] });
   });
 });
 

@@ -3,21 +3,31 @@ import { pathToFileURL } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { LAMBDA_ENV, requiredEnv } from '../../functions/lambda/env.ts';
 import { HANDLERS, handlerEntryPath, type HandlerName } from '../../infra/cdk/handlers.ts';
+import { DEPROVISIONING_WORKFLOW, PROVISIONING_WORKFLOW } from '../../infra/cdk/workflows.ts';
 
 const names = Object.keys(HANDLERS) as HandlerName[];
 
+/** The exports each entry must have: `handler`, or one per task for a workflow's entry. */
+const exportsOf = (name: HandlerName): string[] => {
+  const workflow = [PROVISIONING_WORKFLOW, DEPROVISIONING_WORKFLOW].find((w) => w.handler === name);
+  return workflow ? [...new Set(Object.values(workflow.functions))] : ['handler'];
+};
+
 describe('handler registry', () => {
-  it('points every handler at an entry file under functions/lambda that exports `handler`', async () => {
+  it('points every handler at an entry file under functions/lambda that exports what the CDK app calls', async () => {
     // Entry files read their config at module scope; values only, no AWS call happens on import.
-    process.env[LAMBDA_ENV.eventStoreTable] ??= 'registry-test-table';
-    process.env[LAMBDA_ENV.eventBusName] ??= 'registry-test-bus';
-    expect(names.length).toBeGreaterThanOrEqual(2);
+    for (const variable of Object.values(LAMBDA_ENV)) process.env[variable] ??= `registry-test-${variable.toLowerCase().replace(/_/g, '-')}`;
+    process.env[LAMBDA_ENV.awsAccountId] = '123456789012';
+    process.env[LAMBDA_ENV.awsPartition] = 'aws';
+    process.env.AWS_REGION ??= 'eu-west-1';
+    process.env[LAMBDA_ENV.userPoolId] = 'eu-west-1_Registry01';
+    expect(names.length).toBeGreaterThanOrEqual(5);
     for (const name of names) {
       const path = handlerEntryPath(name);
       expect(HANDLERS[name].entry.startsWith('functions/lambda/')).toBe(true);
       expect(existsSync(path)).toBe(true);
-      const module = (await import(pathToFileURL(path).href)) as { handler?: unknown };
-      expect(typeof module.handler).toBe('function');
+      const module = (await import(pathToFileURL(path).href)) as Record<string, unknown>;
+      for (const exported of exportsOf(name)) expect({ name, exported, type: typeof module[exported] }).toEqual({ name, exported, type: 'function' });
     }
   });
 

@@ -8,7 +8,13 @@ const attributeType: Record<'S' | 'N', dynamodb.AttributeType> = { S: dynamodb.A
 const key = (k: { readonly name: string; readonly type: 'S' | 'N' }): dynamodb.Attribute => ({ name: k.name, type: attributeType[k.type] });
 
 /** What the DynamoDB event store adapter calls (functions/eventStore/dynamo*.ts); nothing more. */
-const STORE_ACTIONS = ['dynamodb:Query', 'dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem'];
+const STORE_ACTIONS = {
+  /** readStream, streamVersion (Query) and readAll (GetItem of the meta item, Query of the day index). */
+  read: ['dynamodb:Query', 'dynamodb:GetItem'],
+  readWrite: ['dynamodb:Query', 'dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem'],
+} as const;
+
+export type StoreAccess = keyof typeof STORE_ACTIONS;
 
 /**
  * The event store table (ADR 0002), built from functions/eventStore/dynamoTableDesign.ts so the
@@ -49,12 +55,13 @@ export class EventStore extends Construct {
   /**
    * Lets a handler use the event store adapter: its item calls on the table and Query on the
    * named index only. Not grantReadWriteData: that adds batch and scan actions and `index/*`.
+   * `read` is for tasks that only fold streams.
    */
-  grantStoreAccess(grantee: iam.IGrantable): void {
+  grantStoreAccess(grantee: iam.IGrantable, access: StoreAccess = 'readWrite'): void {
     const indexArns = eventStoreTableDesign.globalSecondaryIndexes.map((i) =>
       Stack.of(this).formatArn({ service: 'dynamodb', resource: 'table', resourceName: `${this.table.tableName}/index/${i.indexName}` }),
     );
-    iam.Grant.addToPrincipal({ grantee, actions: STORE_ACTIONS, resourceArns: [this.table.tableArn] });
+    iam.Grant.addToPrincipal({ grantee, actions: [...STORE_ACTIONS[access]], resourceArns: [this.table.tableArn] });
     iam.Grant.addToPrincipal({ grantee, actions: ['dynamodb:Query'], resourceArns: indexArns });
   }
 }

@@ -10,6 +10,8 @@ import { HANDLERS, REPO_ROOT, handlerEntryPath, type HandlerName } from '../hand
 
 export interface HandlerFunctionProps {
   readonly handler: HandlerName;
+  /** The export of the entry file Lambda calls; entry files of a workflow export one per task. */
+  readonly exportName?: string;
   readonly environment: Record<string, string>;
   readonly timeout?: Duration;
   readonly memorySize?: number;
@@ -35,13 +37,13 @@ export class HandlerFunction extends Construct {
     const spec = HANDLERS[props.handler];
     this.logGroup = new logs.LogGroup(this, 'Logs', { retention: logs.RetentionDays.THREE_MONTHS, removalPolicy: RemovalPolicy.RETAIN });
     // Our own role instead of the default one: AWSLambdaBasicExecutionRole grants logs:* on every log group.
-    this.role = new iam.Role(this, 'Role', { assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'), description: `${props.handler} Lambda` });
+    this.role = new iam.Role(this, 'Role', { assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'), description: `${props.exportName ?? props.handler} Lambda` });
     this.logGroup.grantWrite(this.role);
 
     this.fn = new NodejsFunction(this, 'Function', {
       entry: handlerEntryPath(props.handler),
-      handler: 'handler',
-      description: spec.description,
+      handler: props.exportName ?? 'handler',
+      description: props.exportName ? `${spec.description}: ${props.exportName}` : spec.description,
       runtime: lambda.Runtime.NODEJS_22_X,
       architecture: lambda.Architecture.ARM_64,
       memorySize: props.memorySize ?? 256,

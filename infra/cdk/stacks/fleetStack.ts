@@ -1,15 +1,28 @@
 import { Duration, Stack, type StackProps } from 'aws-cdk-lib';
+import type * as events from 'aws-cdk-lib/aws-events';
 import type { Construct } from 'constructs';
+import { asInterface } from '../cdkInterop.ts';
 import { LAMBDA_ENV } from '../../../functions/lambda/env.ts';
+import { AlarmSubscription } from '../constructs/alarmSubscription.ts';
+import { BridgeService } from '../constructs/bridgeService.ts';
 import { DeviceIngress } from '../constructs/deviceIngress.ts';
 import { EventBus } from '../constructs/eventBus.ts';
 import { EventStore } from '../constructs/eventStore.ts';
+import { FleetApi } from '../constructs/fleetApi.ts';
 import { HandlerFunction } from '../constructs/handlerFunction.ts';
+import { Outbox } from '../constructs/outbox.ts';
+import { Projections } from '../constructs/projections.ts';
+import { ProvisioningTrigger } from '../constructs/provisioningTrigger.ts';
+import { SchemaRegistry } from '../constructs/schemaRegistry.ts';
 import { Storage } from '../constructs/storage.ts';
+import { Workflow } from '../constructs/workflow.ts';
+import { DEPROVISIONING_WORKFLOW, PROVISIONING_WORKFLOW } from '../workflows.ts';
 
 /**
- * The fleet backend on AWS, so far: event store, bus, the ingestion path (IoT rules → decode →
- * bus → append) and the object buckets. It only composes; each capability is its own construct.
+ * The fleet backend on AWS: event store, bus, the ingestion path (IoT rules → decode → bus →
+ * append), the outbox and projections on the store's stream, the schema registry, the object
+ * buckets, the provisioning and deprovisioning workflows, the operator API and the LwM2M bridge
+ * service. It only composes; each capability is its own construct (infra/cdk/README.md).
  */
 export class FleetStack extends Stack {
   readonly eventStore: EventStore;
@@ -18,6 +31,15 @@ export class FleetStack extends Stack {
   readonly ingress: DeviceIngress;
   readonly append: HandlerFunction;
   readonly decode: HandlerFunction;
+  readonly provisioning: Workflow;
+  readonly deprovisioning: Workflow;
+  readonly provisioningTrigger: ProvisioningTrigger;
+  readonly outbox: Outbox;
+  readonly projections: Projections;
+  readonly schemaRegistry: SchemaRegistry;
+  readonly alarmSubscription: AlarmSubscription;
+  readonly api: FleetApi;
+  readonly bridge: BridgeService;
 
   constructor(scope: Construct, id: string, props: StackProps = {}) {
     super(scope, id, props);
@@ -39,7 +61,42 @@ export class FleetStack extends Stack {
     this.eventBus.bus.grantPutEventsTo(this.decode.fn);
 
     this.ingress = new DeviceIngress(this, 'DeviceIngress', { decode: this.decode.fn });
+    const bus = asInterface<events.IEventBus>(this.eventBus.bus);
+    this.outbox = new Outbox(this, 'Outbox', { eventStoreTable: this.eventStore.table, bus });
+    this.projections = new Projections(this, 'Projections', { eventStoreTable: this.eventStore.table });
+    this.schemaRegistry = new SchemaRegistry(this, 'SchemaRegistry');
+    this.alarmSubscription = new AlarmSubscription(this, 'AlarmSubscription', { bus });
     this.storage = new Storage(this, 'Storage');
 
+    const s = this.storage;
+    // What every Lambda that builds the AWS adapters reads (functions/lambda/awsAdapters.ts).
+    const workflowProps = {
+      eventStore: this.eventStore,
+      areas: { uploads: { bucket: s.uploads }, credentials: { bucket: s.credentials, key: s.credentialsKey }, reports: { bucket: s.reports } },
+      environment: {
+        [LAMBDA_ENV.eventStoreTable]: this.eventStore.table.tableName,
+        [LAMBDA_ENV.uploadsBucket]: s.uploads.bucketName,
+        [LAMBDA_ENV.credentialsBucket]: s.credentials.bucketName,
+        [LAMBDA_ENV.credentialsKeyArn]: s.credentialsKey.keyArn,
+        [LAMBDA_ENV.reportsBucket]: s.reports.bucketName,
+        [LAMBDA_ENV.awsAccountId]: this.account,
+        [LAMBDA_ENV.awsPartition]: this.partition,
+      },
+    };
+    this.provisioning = new Workflow(this, 'Provisioning', { ...workflowProps, spec: PROVISIONING_WORKFLOW });
+    this.deprovisioning = new Workflow(this, 'Deprovisioning', { ...workflowProps, spec: DEPROVISIONING_WORKFLOW });
+    this.provisioningTrigger = new ProvisioningTrigger(this, 'ProvisioningTrigger', {
+      uploads: s.uploads,
+      stateMachine: this.provisioning.stateMachine,
+    });
+    this.api = new FleetApi(this, 'Api', {
+      eventStore: this.eventStore,
+      uploads: workflowProps.areas.uploads,
+      reports: workflowProps.areas.reports,
+      provisioning: this.provisioning.stateMachine,
+      deprovisioning: this.deprovisioning.stateMachine,
+      environment: workflowProps.environment,
+    });
+    this.bridge = new BridgeService(this, 'Bridge', { credentials: workflowProps.areas.credentials });
   }
 }

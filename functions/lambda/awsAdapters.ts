@@ -1,0 +1,56 @@
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { IoTClient } from '@aws-sdk/client-iot';
+import { S3Client } from '@aws-sdk/client-s3';
+import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { createDynamoEventStore } from '../eventStore/dynamoEventStore.ts';
+import type { EventStore } from '../eventStore/eventStore.ts';
+import type { ObjectStore } from '../objectStore/objectStore.ts';
+import { createS3ObjectStore } from '../objectStore/s3ObjectStore.ts';
+import { createAwsIotDeviceRegistry } from '../registry/awsIotDeviceRegistry.ts';
+import type { ArnContext } from '../registry/devicePolicy.ts';
+import type { DeviceRegistry } from '../registry/deviceRegistry.ts';
+import { LAMBDA_ENV, requiredEnv } from './env.ts';
+
+/**
+ * The AWS adapters of the ports, built from the variables the CDK app sets. Entry files call these
+ * at module scope (once per container); each reads only the variables its adapter needs, so a
+ * missing one fails the cold start by name.
+ */
+type Env = NodeJS.ProcessEnv;
+
+export const dynamoDocumentClient = (): DynamoDBDocumentClient => DynamoDBDocumentClient.from(new DynamoDBClient({}));
+
+export const awsEventStore = (env: Env = process.env): EventStore =>
+  createDynamoEventStore({ client: dynamoDocumentClient(), tableName: requiredEnv(LAMBDA_ENV.eventStoreTable, env) });
+
+/** The account and region the Lambda runs in, for ARNs the registry builds itself. */
+export const awsArnContext = (env: Env = process.env): ArnContext => ({
+  partition: requiredEnv(LAMBDA_ENV.awsPartition, env),
+  region: requiredEnv('AWS_REGION', env),
+  accountId: requiredEnv(LAMBDA_ENV.awsAccountId, env),
+});
+
+/**
+ * The registry on AWS IoT. `maxAttempts: 1`: the workflow definitions (and provisioning's own
+ * per-call backoff) own the retries, so a step's time budget stays predictable.
+ */
+export const awsDeviceRegistry = (env: Env = process.env): DeviceRegistry =>
+  createAwsIotDeviceRegistry({ client: new IoTClient({ maxAttempts: 1 }), arn: awsArnContext(env) });
+
+let s3: S3Client | undefined;
+const s3Client = () => (s3 ??= new S3Client({}));
+
+export const awsUploads = (env: Env = process.env): ObjectStore => createS3ObjectStore({ client: s3Client(), bucket: requiredEnv(LAMBDA_ENV.uploadsBucket, env) });
+
+export const awsReports = (env: Env = process.env): ObjectStore => createS3ObjectStore({ client: s3Client(), bucket: requiredEnv(LAMBDA_ENV.reportsBucket, env) });
+
+/**
+ * Credentials at rest on AWS are SSE-KMS with the stack's customer key (ADR 0004): every put names
+ * the key, and the bucket policy refuses a put that does not.
+ */
+export const awsCredentials = (env: Env = process.env): ObjectStore =>
+  createS3ObjectStore({
+    client: s3Client(),
+    bucket: requiredEnv(LAMBDA_ENV.credentialsBucket, env),
+    sse: { kmsKeyId: requiredEnv(LAMBDA_ENV.credentialsKeyArn, env) },
+  });

@@ -1,0 +1,17 @@
+import { createDynamoProjector } from '../projections/dynamoProjectionTables.ts';
+import { PROJECTION_TABLES } from '../projections/projectionTableDesign.ts';
+import { dynamoDocumentClient } from './awsAdapters.ts';
+import { LAMBDA_ENV, requiredEnv } from './env.ts';
+import { projectStreamBatch } from './streamProjector.ts';
+
+// Composition root of the projector on the event store's stream: tables and client once per container.
+const projector = createDynamoProjector({
+  client: dynamoDocumentClient(),
+  tables: [
+    { ...PROJECTION_TABLES.deviceState, tableName: requiredEnv(LAMBDA_ENV.deviceStateTable) },
+    { ...PROJECTION_TABLES.alarms, tableName: requiredEnv(LAMBDA_ENV.alarmsTable) },
+    { ...PROJECTION_TABLES.directory, tableName: requiredEnv(LAMBDA_ENV.directoryTable) },
+  ],
+});
+
+export const handler = projectStreamBatch({ projector });

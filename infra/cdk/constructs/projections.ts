@@ -1,0 +1,69 @@
+import { Duration, RemovalPolicy } from 'aws-cdk-lib';
+import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import { Construct } from 'constructs';
+import { LAMBDA_ENV } from '../../../functions/lambda/env.ts';
+import { PROJECTION_ROW_KEY, PROJECTION_TABLES, type ProjectionTableName } from '../../../functions/projections/projectionTableDesign.ts';
+import { HandlerFunction } from './handlerFunction.ts';
+import { StreamConsumer } from './streamConsumer.ts';
+
+export interface ProjectionsProps {
+  readonly eventStoreTable: dynamodb.Table;
+}
+
+/** The environment variable that names each table for the projector (functions/lambda/projectStoredEvents.ts). */
+export const PROJECTION_TABLE_ENV: Record<ProjectionTableName, string> = {
+  deviceState: LAMBDA_ENV.deviceStateTable,
+  alarms: LAMBDA_ENV.alarmsTable,
+  directory: LAMBDA_ENV.directoryTable,
+};
+
+/** What the projector calls on its tables (functions/projections/dynamoProjectionTables.ts). */
+const PROJECTOR_ACTIONS = ['dynamodb:BatchGetItem', 'dynamodb:PutItem'];
+
+/**
+ * The read side on AWS: one table per projection (device state, alarms, directory; keys and
+ * indexes from functions/projections/projectionTableDesign.ts) and the projector Lambda that
+ * folds the event store's stream into them with the same pure projections the embedded engine
+ * runs (events/projections). Rows can be rebuilt from the store, but no AWS rebuild tool exists
+ * yet, so the tables are retained and have point-in-time recovery like the store.
+ */
+export class Projections extends Construct {
+  readonly tables: Record<ProjectionTableName, dynamodb.Table>;
+  readonly projector: HandlerFunction;
+  readonly consumer: StreamConsumer;
+
+  constructor(scope: Construct, id: string, props: ProjectionsProps) {
+    super(scope, id);
+    const entries = Object.entries(PROJECTION_TABLES) as [ProjectionTableName, (typeof PROJECTION_TABLES)[ProjectionTableName]][];
+    this.tables = Object.fromEntries(
+      entries.map(([name, design]) => {
+        const table = new dynamodb.Table(this, `${name.charAt(0).toUpperCase()}${name.slice(1)}`, {
+          partitionKey: { name: PROJECTION_ROW_KEY, type: dynamodb.AttributeType.STRING },
+          billingMode: dynamodb.BillingMode.PAY_PER_REQUEST,
+          pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
+          encryption: dynamodb.TableEncryption.AWS_MANAGED,
+          removalPolicy: RemovalPolicy.RETAIN,
+        });
+        for (const index of design.indexes) {
+          table.addGlobalSecondaryIndex({
+            indexName: index.indexName,
+            partitionKey: { name: index.partitionKey, type: dynamodb.AttributeType.STRING },
+            sortKey: { name: index.sortKey, type: dynamodb.AttributeType.STRING },
+            projectionType: dynamodb.ProjectionType.ALL,
+          });
+        }
+        return [name, table];
+      }),
+    ) as Record<ProjectionTableName, dynamodb.Table>;
+
+    this.projector = new HandlerFunction(this, 'ProjectStoredEvents', {
+      handler: 'projectStoredEvents',
+      environment: Object.fromEntries(entries.map(([name]) => [PROJECTION_TABLE_ENV[name], this.tables[name].tableName])),
+      timeout: Duration.seconds(60),
+      memorySize: 512,
+    });
+    this.projector.role.addToPolicy(new iam.PolicyStatement({ actions: PROJECTOR_ACTIONS, resources: Object.values(this.tables).map((t) => t.tableArn) }));
+    this.consumer = new StreamConsumer(this, 'Stream', { table: props.eventStoreTable, handler: this.projector });
+  }
+}

@@ -1,0 +1,186 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import type { APIGatewayProxyEventV2 } from 'aws-lambda';
+import { createLocalJWKSet, exportJWK, generateKeyPair, SignJWT, type CryptoKey } from 'jose';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { streamIdFor } from '../../events/envelope.ts';
+import { cognitoIssuer, cognitoProfile } from '../../functions/api/auth/tokenProfiles.ts';
+import { createTokenVerifier } from '../../functions/api/auth/tokenVerifier.ts';
+import { DEPROVISIONING_DEFINITION_FILE, DEPROVISIONING_FUNCTIONS, deprovisioningTasks } from '../../functions/deprovisioning/deprovisioningTasks.ts';
+import { openSqlite, type SqliteDatabase } from '../../functions/eventStore/sqliteDatabase.ts';
+import { createSqliteEventStore } from '../../functions/eventStore/sqliteEventStore.ts';
+import { buildAwsApi } from '../../functions/lambda/awsApi.ts';
+import { httpApiHandler } from '../../functions/lambda/httpApiEvent.ts';
+import { executionArnOf } from '../../functions/lambda/stepFunctionsExecutions.ts';
+import { openEmbeddedObjectStores } from '../../functions/objectStore/embeddedObjectStores.ts';
+import type { ObjectStore } from '../../functions/objectStore/objectStore.ts';
+import { createCa } from '../../functions/registry/localCa.ts';
+import { createSqliteDeviceRegistry, type SqliteDeviceRegistry } from '../../functions/registry/sqliteDeviceRegistry.ts';
+import { systemClock } from '../../functions/shared/clock.ts';
+import { createLocalWorkflowEngine, localFunctionArn, type LocalWorkflowEngine } from '../../functions/workflows/localWorkflowEngine.ts';
+import { createSqliteWorkflowPersistence } from '../../functions/workflows/sqliteWorkflowPersistence.ts';
+
+// The API Lambda's handler with everything behind it real except AWS itself: Cognito-shaped RS256
+// tokens checked against the pool's key set, the embedded deprovisioning workflow run by the local
+// engine through the same port the Step Functions adapter implements (execution ARNs included),
+// SQLite store and registry, folder object stores. Requests arrive as API Gateway HTTP API events.
+const REGION = 'eu-west-1';
+const POOL = 'eu-west-1_Fleet0001';
+const CLIENT = 'apiclient0001';
+const DEPROVISIONING_ARN = 'arn:aws:states:local:000000000000:stateMachine:deprovisioning';
+
+const dir = mkdtempSync(join(tmpdir(), 'api-lambda-'));
+let db: SqliteDatabase;
+let engine: LocalWorkflowEngine;
+let registry: SqliteDeviceRegistry;
+let uploads: ObjectStore;
+let poolKey: CryptoKey;
+let handler: ReturnType<typeof httpApiHandler>;
+
+beforeAll(async () => {
+  db = openSqlite({ file: join(dir, 'fleet.db'), synchronous: 'NORMAL' });
+  const events = createSqliteEventStore(db);
+  registry = createSqliteDeviceRegistry({ db, ca: await createCa({ commonName: 'api test CA' }) });
+  const stores = await openEmbeddedObjectStores({ dataDir: dir, durable: false });
+  uploads = stores.uploads;
+  engine = createLocalWorkflowEngine({
+    persistence: createSqliteWorkflowPersistence(db),
+    handlers: deprovisioningTasks({ eventStore: events, registry, credentials: stores.credentials }),
+    stateMachines: [
+      {
+        name: 'deprovisioning',
+        definitionFile: resolve(import.meta.dirname, '../..', DEPROVISIONING_DEFINITION_FILE),
+        substitutions: Object.fromEntries(Object.entries(DEPROVISIONING_FUNCTIONS).map(([sub, fn]) => [sub, localFunctionArn(fn)])),
+      },
+    ],
+    timeScale: 0.001,
+  });
+
+  const pool = await generateKeyPair('RS256');
+  poolKey = pool.privateKey;
+  const verifier = createTokenVerifier({
+    key: createLocalJWKSet({ keys: [{ ...(await exportJWK(pool.publicKey)), kid: 'k1', alg: 'RS256' }] }),
+    profile: cognitoProfile({ region: REGION, userPoolId: POOL, clientIds: [CLIENT] }),
+    clock: systemClock,
+  });
+  handler = httpApiHandler(
+    buildAwsApi({
+      verifier,
+      events,
+      registry,
+      uploads: stores.uploads,
+      reports: stores.reports,
+      workflows: engine,
+      stateMachines: { provisioning: 'arn:aws:states:local:000000000000:stateMachine:provisioning', deprovisioning: DEPROVISIONING_ARN },
+      logLevel: 'silent',
+    }),
+  );
+
+  await registry.ensureThing({ thingName: 'lamp-1', attributes: { kind: 'lamp' } });
+  const certificate = await registry.createKeysAndCertificate({ thingName: 'lamp-1' });
+  await registry.attachThingPrincipal('lamp-1', certificate.certificateId);
+  await events.append({
+    streamId: streamIdFor.device('lamp-1'),
+    expectedVersion: 0,
+    events: [
+      {
+        eventId: 'provisioned-lamp-1',
+        type: 'DeviceProvisioned',
+        typeVersion: 1,
+        data: { thingName: 'lamp-1', tenant: 'city-of-lund', location: { latitude: 55.7, longitude: 13.19 }, attributes: { kind: 'lamp' }, certificateId: certificate.certificateId },
+        actor: { kind: 'system', id: 'test' },
+      },
+    ],
+  });
+});
+
+afterAll(async () => {
+  await engine?.close();
+  db?.close();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+/** A Cognito access token of a user in these groups. */
+const token = (groups: string[]) => {
+  const now = Math.floor(Date.now() / 1000);
+  return new SignJWT({ 'cognito:groups': groups, client_id: CLIENT, token_use: 'access', username: 'ada' })
+    .setProtectedHeader({ alg: 'RS256', kid: 'k1' })
+    .setIssuer(cognitoIssuer(REGION, POOL))
+    .setSubject('ada-sub')
+    .setIssuedAt(now)
+    .setExpirationTime(now + 300)
+    .sign(poolKey);
+};
+
+/** An API Gateway HTTP API event (payload format 2.0), as the integration delivers it. */
+const request = (method: string, path: string, options: { token?: string; body?: Buffer | string; query?: string; headers?: Record<string, string> } = {}): APIGatewayProxyEventV2 => {
+  const binary = Buffer.isBuffer(options.body);
+  return {
+    version: '2.0',
+    routeKey: '$default',
+    rawPath: path,
+    rawQueryString: options.query ?? '',
+    headers: { host: 'api.example.com', ...(options.token ? { authorization: `Bearer ${options.token}` } : {}), ...options.headers },
+    requestContext: { http: { method, path, protocol: 'HTTP/1.1', sourceIp: '203.0.113.9', userAgent: 'test' } } as APIGatewayProxyEventV2['requestContext'],
+    isBase64Encoded: binary,
+    ...(options.body === undefined ? {} : { body: binary ? (options.body as Buffer).toString('base64') : (options.body as string) }),
+  };
+};
+
+const json = (body: string | undefined) => JSON.parse(body ?? 'null') as Record<string, unknown>;
+
+describe('the API Lambda', () => {
+  it('answers the public routes without a token', async () => {
+    const health = await handler(request('GET', '/health'));
+    expect(health).toMatchObject({ statusCode: 200, isBase64Encoded: false });
+    expect(json(health.body)).toMatchObject({ status: 'ok' });
+    const openapi = await handler(request('GET', '/openapi.json'));
+    expect(openapi.statusCode).toBe(200);
+    expect(json(openapi.body)).toMatchObject({ openapi: expect.stringMatching(/^3\.1/) as unknown });
+  });
+
+  it('refuses a protected route without a token (401 with a challenge) and with the wrong group (403), as problem+json', async () => {
+    const anonymous = await handler(request('DELETE', '/devices/lamp-1'));
+    expect(anonymous.statusCode).toBe(401);
+    expect(anonymous.headers?.['www-authenticate']).toMatch(/^Bearer/);
+    expect(anonymous.headers?.['content-type']).toMatch(/application\/problem\+json/);
+    const viewer = await handler(request('DELETE', '/devices/lamp-1', { token: await token(['viewer']) }));
+    expect(viewer.statusCode).toBe(403);
+  });
+
+  it('stores an admin’s manifest upload byte for byte in the uploads area, under the key that starts provisioning', async () => {
+    const csv = Buffer.from('serial,tenant,latitude,longitude\nlamp-9,city-of-lund,55.7,13.19\n');
+    const response = await handler(request('POST', '/provisioning/manifests', { token: await token(['admin']), body: csv, headers: { 'content-type': 'text/csv' } }));
+    expect(response.statusCode).toBe(202);
+    const { batchId, manifestKey } = json(response.body) as { batchId: string; manifestKey: string };
+    expect(manifestKey).toBe(`manifests/${batchId}.csv`);
+    expect((await uploads.getBytes(manifestKey)).equals(csv)).toBe(true);
+    const operator = await handler(request('POST', '/provisioning/manifests', { token: await token(['operator']), body: csv, headers: { 'content-type': 'text/csv' } }));
+    expect(operator.statusCode).toBe(403);
+  });
+
+  it('deprovisions through the workflow port and shows the run under the execution ARN the Step Functions adapter derives', async () => {
+    const admin = await token(['admin']);
+    const started = await handler(request('DELETE', '/devices/lamp-1', { token: admin, query: 'reason=pole%20replaced' }));
+    expect(started.statusCode).toBe(202);
+    const location = String(started.headers?.location ?? '');
+    const name = location.replace('/deprovisioning/', '');
+    expect(name).toMatch(/^d-/);
+    await engine.waitForCompletion(executionArnOf(DEPROVISIONING_ARN, name));
+    const status = await handler(request('GET', location, { token: await token(['viewer']) }));
+    expect(status.statusCode).toBe(200);
+    expect(json(status.body)).toMatchObject({ executionName: name, thingName: 'lamp-1', reason: 'pole replaced', status: 'SUCCEEDED' });
+    expect(await registry.describeThing('lamp-1')).toBeUndefined();
+  });
+
+  it('answers 404 problem+json for an unknown device, an unknown run and the routes the AWS API does not serve yet', async () => {
+    const admin = await token(['admin']);
+    expect((await handler(request('DELETE', '/devices/nobody', { token: admin }))).statusCode).toBe(404);
+    expect((await handler(request('GET', '/deprovisioning/d-unknown', { token: admin }))).statusCode).toBe(404);
+    expect((await handler(request('GET', '/provisioning/batches/b-unknown', { token: admin }))).statusCode).toBe(404);
+    const directory = await handler(request('GET', '/devices', { token: admin }));
+    expect(directory.statusCode).toBe(404);
+    expect(json(directory.body)).toMatchObject({ type: '/problems/no-such-route' });
+  });
+});
