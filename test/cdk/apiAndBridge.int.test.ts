@@ -170,7 +170,11 @@ describe('LwM2M bridge service', () => {
     expect(images.map((i) => [i.source.dockerFile, i.source.platform])).toEqual([[BRIDGE_DOCKERFILE, 'linux/arm64']]);
     const context = readdirSync(join(fleet.outdir, images[0]!.source.directory)).sort();
     expect(context).toEqual(expect.arrayContaining(['events', 'functions', 'package-lock.json', 'package.json', 'schemas']));
-    for (const leftOut of ['node_modules', 'test', '.git', 'cdk.out', 'workflows']) expect(context).not.toContain(leftOut);
+    for (const leftOut of ['node_modules', '.git', 'cdk.out', 'workflows']) expect(context).not.toContain(leftOut);
+    // Of the tests, only the stand-in package npm ci needs goes into the image's build context.
+    const contextDir = join(fleet.outdir, images[0]!.source.directory);
+    expect(readdirSync(join(contextDir, 'test'))).toEqual(['support']);
+    expect(readdirSync(join(contextDir, 'test', 'support'))).toEqual(['no-aead-crypto']);
     const taskRole = fleet.stack.bridge.taskDefinition.taskRole as never;
     const actions = allowedActions(fleet.statementsOf(taskRole));
     expect(actions).toEqual(['iot:DescribeEndpoint', 'kms:Decrypt', 's3:GetObject', 's3:ListBucket']);

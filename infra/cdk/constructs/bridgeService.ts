@@ -53,7 +53,9 @@ export const BRIDGE_BUILD_CONTEXT_EXCLUDE = [
   'data',
   '.data',
   'docs',
+  // Tests stay out, except the stand-in package npm ci needs (package.json overrides node-aead-crypto).
   'test',
+  '!test/support/no-aead-crypto',
   'workflows',
   'infra/embedded',
   'infra/cdk/*.ts',
