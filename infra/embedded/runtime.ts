@@ -16,6 +16,11 @@ import { createSqliteDeviceDirectory } from '../../functions/directory/sqliteDev
 import { deviceViewsRoutes } from '../../functions/deviceViews/deviceViewsRoutes.ts';
 import { createSqliteDeviceReadModel } from '../../functions/deviceViews/sqliteDeviceReadModel.ts';
 import { createInProcessBus, type InProcessBus } from '../../functions/bus/inProcessBus.ts';
+import { createOutbox } from '../../functions/outbox/outbox.ts';
+import { createEnvelopeIdSlot } from '../../functions/outbox/publishedEventId.ts';
+import { createSqliteOutboxCheckpoints } from '../../functions/outbox/sqliteOutboxCheckpoints.ts';
+import { loadSubscriptionsFile } from '../../functions/subscriptions/subscriptionConfig.ts';
+import { createWebhookSubscriptions, type WebhookSubscriptions } from '../../functions/subscriptions/webhookSubscriptions.ts';
 import { openSqlite, type SqliteDatabase } from '../../functions/eventStore/sqliteDatabase.ts';
 import { createSqliteEventStore, type SqliteEventStore } from '../../functions/eventStore/sqliteEventStore.ts';
 import { createProjectionEngine, type ProjectionEngine } from '../../functions/projections/projectionEngine.ts';
@@ -65,6 +70,8 @@ export interface Runtime extends RuntimeContext {
   /** The API's registered routes, each governed by functions/api/auth/permissions.ts. */
   readonly api: ApiAccess;
   readonly endpoints: Readonly<Record<string, string>>;
+  /** Webhook subscriptions (dead letters, redrive), when FLEET_SUBSCRIPTIONS_FILE names a file. */
+  readonly subscriptions?: WebhookSubscriptions | undefined;
   stop(): Promise<void>;
 }
 
@@ -84,6 +91,8 @@ export interface RuntimeOptions {
 export const startRuntime = async (config: EmbeddedConfig, options: RuntimeOptions = {}): Promise<Runtime> => {
   const clock = options.clock ?? systemClock;
   const modules = options.modules ?? [];
+  // Read before anything opens: a bad subscriptions file stops the start with an error naming the subscription and field.
+  const subscriptionSpecs = config.subscriptionsFile === undefined ? undefined : loadSubscriptionsFile(config.subscriptionsFile);
   const tokens = await loadOrCreateLocalIssuer({ dataDir: config.dataDir, clock });
   // maxParamLength 128: a `:thingName` route parameter must hold the longest thing name AWS IoT allows.
   const http = Fastify({ logger: { level: config.logLevel }, bodyLimit: 1024 * 1024, routerOptions: { maxParamLength: 128 } });
@@ -104,10 +113,33 @@ export const startRuntime = async (config: EmbeddedConfig, options: RuntimeOptio
     onUnreadable: (event, error) => log.warn({ eventId: event.eventId, streamId: event.streamId, err: error.message }, 'event skipped by projections'),
   });
   const unsubscribe = events.onAppended(() => projections.notify());
+  // Published stored events get envelope ids derived from their event ids (functions/outbox/publishedEventId.ts).
+  const envelopeIds = createEnvelopeIdSlot();
   const bus = createInProcessBus({
     clock,
+    ids: envelopeIds.next,
     onDeadLetter: (d) => log.error({ rule: d.rule, eventId: d.event.id, detailType: d.event['detail-type'], attempts: d.attempts, err: d.errorMessage }, 'bus event dead-lettered'),
   });
+  // The outbox: every stored event on the bus, in store order, from a persisted checkpoint (at least once).
+  const outbox = createOutbox({
+    events,
+    bus,
+    checkpoints: createSqliteOutboxCheckpoints(db),
+    ids: envelopeIds,
+    coalesceMs: config.projectionDelayMs,
+    onError: (err, failures) => log.error({ err: err.message, failures }, 'outbox could not publish stored events; retrying'),
+  });
+  const subscriptions = subscriptionSpecs && createWebhookSubscriptions({ db, events, subscriptions: subscriptionSpecs, clock, log });
+  const unsubscribePublishing = events.onAppended(() => {
+    outbox.notify();
+    subscriptions?.notify();
+  });
+  outbox.notify();
+  const stopPublishing = async () => {
+    await subscriptions?.stop();
+    await outbox.stop();
+    unsubscribePublishing();
+  };
   const ctx: RuntimeContext = { config, clock, log, db, events, projectionStore, projections, bus, http };
 
   const running: { name: string; module: RunningModule }[] = [];
@@ -145,6 +177,7 @@ export const startRuntime = async (config: EmbeddedConfig, options: RuntimeOptio
   } catch (err) {
     await http.close();
     await stopModules();
+    await stopPublishing();
     await bus.close();
     await projections.stop();
     db.close();
@@ -161,6 +194,7 @@ export const startRuntime = async (config: EmbeddedConfig, options: RuntimeOptio
     url,
     tokens,
     api,
+    subscriptions,
     endpoints: Object.fromEntries([
       ['http', url],
       ['dataDir', config.dataDir],
@@ -170,6 +204,7 @@ export const startRuntime = async (config: EmbeddedConfig, options: RuntimeOptio
       stopping ??= (async () => {
         await http.close();
         await stopModules();
+        await stopPublishing();
         await bus.close();
         unsubscribe();
         await projections.stop();
