@@ -1,3 +1,6 @@
+import type { IssuedToken } from '../../functions/api/auth/localIssuer.ts';
+import { ROLES, type Role } from '../../functions/api/auth/roles.ts';
+import { startupBanner } from '../../functions/cli/startupBanner.ts';
 import { ConfigError, loadConfig } from './config.ts';
 import { bootstrapEnv, bootstrapModule } from './modules/bootstrap.ts';
 import { bridgeMessagesModule } from './modules/bridgeMessages.ts';
@@ -21,7 +24,7 @@ const main = async () => {
       // Devices are told the broker's address as they reach it: FLEET_BOOTSTRAP_BROKER_URI, else the listener's own.
       bootstrapModule({ allowPlainCoap: bootstrap.allowPlainCoap, brokerUri: () => bootstrap.brokerUri ?? `mqtts://${config.mqtt.host}:${runtime.mqtt.port}` }),
       bridgeMessagesModule(),
-      // The LwM2M server (FLEET_LWM2M_HOST:FLEET_LWM2M_PORT) and its bridge, a client of the broker like any other.
+      // The LwM2M server (coaps on FLEET_LWM2M_COAPS_PORT; plain CoAP only with FLEET_LWM2M_PLAIN_COAP=true) and its bridge, a client of the broker like any other.
       lwm2mBridgeModule({}, (m) => (lwm2m = m)),
     ],
   });
@@ -30,8 +33,9 @@ const main = async () => {
     await runtime.stop();
     throw err;
   });
-  const lines = Object.entries(runtime.endpoints).map(([k, v]) => `  ${k.padEnd(12)} ${v}`);
-  process.stdout.write(`\nLwM2M fleet backend (embedded) is running\n${lines.join('\n')}\n  health       ${runtime.url}/health\n\nCtrl-C stops it cleanly.\n`);
+  // What runs where, and a token per role so the API can be tried at once (functions/cli/startupBanner.ts).
+  const tokens = Object.fromEntries(await Promise.all(ROLES.map(async (role) => [role, await runtime.tokens.issueWithExpiry(role, `local-${role}`)] as const)));
+  process.stdout.write(startupBanner({ endpoints: runtime.endpoints, url: runtime.url, tokens: tokens as Record<Role, IssuedToken> }));
 
   let signals = 0;
   const shutdown = (signal: NodeJS.Signals) => {

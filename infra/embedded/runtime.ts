@@ -11,6 +11,7 @@ import { loadOrCreateLocalIssuer, type TokenIssuer } from '../../functions/api/a
 import { healthRoutes } from '../../functions/api/health.ts';
 import { problemNotFound } from '../../functions/api/notFound.ts';
 import { openApiRoutes } from '../../functions/api/openapi/openApiRoutes.ts';
+import { projectionRebuildRoutes } from '../../functions/api/projections/projectionRebuildRoutes.ts';
 import { directoryRoutes } from '../../functions/directory/directoryRoutes.ts';
 import { createSqliteDeviceDirectory } from '../../functions/directory/sqliteDeviceDirectory.ts';
 import { deviceViewsRoutes } from '../../functions/deviceViews/deviceViewsRoutes.ts';
@@ -171,6 +172,8 @@ export const startRuntime = async (config: EmbeddedConfig, options: RuntimeOptio
     await http.register(directoryRoutes({ directory: createSqliteDeviceDirectory(db) }));
     // Device state (live or as of a time), history, alarms and rejections.
     await http.register(deviceViewsRoutes({ events, readModel: createSqliteDeviceReadModel(db) }));
+    // Rebuild a projection from the store and compare it with the live one (admins; the CLI's `projections rebuild`).
+    await http.register(projectionRebuildRoutes({ projections }));
     await http.register(openApiRoutes());
     await projections.settled();
     await http.listen({ host: config.http.host, port: config.http.port });

@@ -17,6 +17,7 @@ export const EXPECTED_ACCESS: Readonly<Record<string, readonly Role[] | 'public'
   'GET /provisioning/batches/:batchId/report': ALL,
   'DELETE /devices/:thingName': ['admin'],
   'GET /deprovisioning/:executionName': ALL,
+  'POST /projections/:name/rebuild': ['admin'],
   'GET /devices/:thingName/state': ALL,
   'GET /devices/:thingName/history': ALL,
   'GET /devices/:thingName/alarms': ALL,

@@ -19,6 +19,7 @@ import {
   ProblemSchema,
 } from '../../functions/api/openapi/apiSchemas.ts';
 import { DeviceAlarmsPageSchema, DeviceHistoryPageSchema, DeviceStateViewSchema, RejectionPageSchema } from '../../functions/deviceViews/deviceViewSchemas.ts';
+import { ProjectionRebuildSchema } from '../../functions/api/projections/projectionRebuildSchemas.ts';
 import { CommandAcceptedSchema, CommandPageSchema } from '../../functions/commands/commandApiSchemas.ts';
 import { manualClock, systemClock } from '../../functions/shared/clock.ts';
 import { EXPECTED_ACCESS } from './expectedRoles.ts';
@@ -74,6 +75,7 @@ const PROBES: Readonly<Record<string, Probe>> = {
   'GET /devices/*': { path: () => '/devices/pole-1', status: 200, schema: DeviceSchema },
   'DELETE /devices/:thingName': { path: () => '/devices/no-such-pole', init: () => ({ method: 'DELETE' }), status: 404, schema: ProblemSchema },
   'GET /deprovisioning/:executionName': { path: () => `/deprovisioning/${executionName}`, status: 200, schema: DeprovisioningStatusSchema },
+  'POST /projections/:name/rebuild': { path: () => '/projections/devices/rebuild', init: () => ({ method: 'POST' }), status: 200, schema: ProjectionRebuildSchema },
   'GET /devices/:thingName/state': { path: () => '/devices/pole-1/state', status: 200, schema: DeviceStateViewSchema },
   'GET /devices/:thingName/history': { path: () => '/devices/pole-1/history?limit=5', status: 200, schema: DeviceHistoryPageSchema },
   'GET /devices/:thingName/alarms': { path: () => '/devices/pole-1/alarms', status: 200, schema: DeviceAlarmsPageSchema },

@@ -51,6 +51,8 @@ export const PERMISSIONS: readonly Permission[] = Object.freeze([
   roles('GET', '/audit/commands', READ),
   roles('GET', '/rejections', READ),
 
+  // Rebuilding a projection replays the whole store under the engine's lock (and with replace=true rewrites it): admins only.
+  roles('POST', '/projections/:name/rebuild', ADMIN),
 ] satisfies Permission[]);
 
 const keyOf = (method: string, route: string) => `${method === 'HEAD' ? 'GET' : method} ${route}`;

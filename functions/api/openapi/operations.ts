@@ -19,6 +19,7 @@ import {
 } from './apiSchemas.ts';
 import { DEVICE_VIEW_OPERATIONS } from '../../deviceViews/deviceViewOperations.ts';
 import { COMMAND_OPERATIONS } from '../../commands/commandOperations.ts';
+import { PROJECTION_OPERATIONS } from '../projections/projectionRebuildSchemas.ts';
 
 /** A response body: a zod schema for JSON, or a plain description for text formats (CSV). */
 export interface ApiResponse {
@@ -168,4 +169,6 @@ export const API_OPERATIONS: readonly ApiOperation[] = [
   },
   // Commands, their audit and alarm acknowledgement: described beside their routes (functions/commands).
   ...COMMAND_OPERATIONS,
+  // Projection rebuild and comparison: described beside its route (functions/api/projections).
+  ...PROJECTION_OPERATIONS,
 ];
