@@ -73,6 +73,11 @@ interface Queued {
 interface Subscription {
   name: string;
   matcher: EventPatternMatcher;
+  /**
+   * The sources the pattern can match when it lists them as plain strings (the usual case), so an
+   * entry from another source is passed over without building its envelope; undefined: any source.
+   */
+  sources: ReadonlySet<string> | undefined;
   target: BusRule['target'];
   /** Envelopes waiting for this rule, in put order. */
   queue: Queued[];
@@ -81,6 +86,12 @@ interface Subscription {
   /** The loops working through the queue, while there are any. */
   workers: Set<Promise<void>>;
 }
+
+/** The pattern's `source` values when they are all plain strings (exact matches); undefined otherwise. */
+const plainSources = (pattern: unknown): ReadonlySet<string> | undefined => {
+  const source = typeof pattern === 'object' && pattern !== null ? (pattern as Record<string, unknown>).source : undefined;
+  return Array.isArray(source) && source.length > 0 && source.every((v) => typeof v === 'string') ? new Set(source) : undefined;
+};
 
 const defaultSleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
@@ -179,6 +190,12 @@ export const createInProcessBus = (options: InProcessBusOptions = {}): InProcess
         continue;
       }
       const { entry, detailJson } = checked;
+      const candidates = [...subscriptions.values()].filter((sub) => sub.sources === undefined || sub.sources.has(entry.Source));
+      if (candidates.length === 0) {
+        // No rule can match this source: accepted and counted as EventBridge would, with no envelope to build.
+        results.push({ EventId: ids() });
+        continue;
+      }
       const head: Omit<EventBridgeEnvelope, 'detail'> = {
         version: '0',
         id: ids(),
@@ -195,7 +212,7 @@ export const createInProcessBus = (options: InProcessBusOptions = {}): InProcess
       const serialised = `${JSON.stringify(head).slice(0, -1)},"detail":${detailJson}}`;
       // The envelope itself is a fresh parse no caller holds: the first matching rule gets it, the others their own copies.
       let fresh: EventBridgeEnvelope | undefined = envelope;
-      for (const sub of subscriptions.values()) {
+      for (const sub of candidates) {
         if (!sub.matcher.matches(envelope)) continue;
         enqueue(sub, { serialised, fresh });
         fresh = undefined;
@@ -220,7 +237,15 @@ export const createInProcessBus = (options: InProcessBusOptions = {}): InProcess
     if (subscriptions.has(rule.name)) throw new Error(`a rule named "${rule.name}" is already subscribed: unsubscribe it first or choose another name`);
     const concurrency = rule.maxConcurrency ?? 1;
     if (!Number.isInteger(concurrency) || concurrency < 1) throw new Error(`rule "${rule.name}" needs maxConcurrency to be a whole number >= 1, got ${concurrency}`);
-    const sub: Subscription = { name: rule.name, matcher: compilePattern(rule.pattern), target: rule.target, queue: [], concurrency, workers: new Set() };
+    const sub: Subscription = {
+      name: rule.name,
+      matcher: compilePattern(rule.pattern),
+      sources: plainSources(rule.pattern),
+      target: rule.target,
+      queue: [],
+      concurrency,
+      workers: new Set(),
+    };
     subscriptions.set(rule.name, sub);
     // Unsubscribing stops new matches; events already queued for the rule are still delivered (at least once).
     return () => {

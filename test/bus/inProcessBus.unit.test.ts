@@ -153,6 +153,24 @@ describe('in-process bus: delivery', () => {
   });
 });
 
+describe('in-process bus: rules by source', () => {
+  it('passes over entries from a source no rule lists, still accepting each with an id, and delivers the rest', async () => {
+    const { bus } = testBus();
+    const got: EventBridgeEnvelope[] = [];
+    const prefixed: EventBridgeEnvelope[] = [];
+    bus.subscribe({ name: 'ingest', pattern: { source: ['lwm2m.ingest'] }, target: sink((e) => got.push(e)) });
+    // A non-plain source pattern can match anything: it is always tried.
+    bus.subscribe({ name: 'prefixed', pattern: { source: [{ prefix: 'lwm2m.' }], 'detail-type': ['Other'] }, target: sink((e) => prefixed.push(e)) });
+
+    const result = await bus.put([reported('m1'), reported('m2', { Source: 'lwm2m.ingest' }), reported('m3', { Source: 'lwm2m.ingest', DetailType: 'Other' })]);
+    await bus.drain();
+
+    expect(result).toEqual({ FailedEntryCount: 0, Entries: [{ EventId: 'evt-1' }, { EventId: 'evt-2' }, { EventId: 'evt-3' }] });
+    expect(got.map((e) => e.detail.thingName)).toEqual(['m2', 'm3']);
+    expect(prefixed.map((e) => [e.source, e.detail.thingName])).toEqual([['lwm2m.ingest', 'm3']]);
+  });
+});
+
 describe('in-process bus: ordering and concurrency', () => {
   it('delivers one rule’s events one at a time in put order', async () => {
     const { bus } = testBus();
