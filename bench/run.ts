@@ -4,11 +4,12 @@ import { join } from 'node:path';
 import { printTable, writeResults, type BenchSuite } from './lib/report.ts';
 import { dtlsSuite } from './suites/dtls.ts';
 import { ingestSuite } from './suites/ingest.ts';
+import { lwm2mSuite } from './suites/lwm2m.ts';
 import { provisionSuite } from './suites/provision.ts';
 import { storeSuite } from './suites/store.ts';
 
 /** `npm run bench -- <suite|all> [--quick]`. Each suite prints ratios against a baseline measured in the same run. */
-const suites: readonly BenchSuite[] = [storeSuite, ingestSuite, provisionSuite, dtlsSuite];
+const suites: readonly BenchSuite[] = [storeSuite, ingestSuite, provisionSuite, dtlsSuite, lwm2mSuite];
 
 const usage = () =>
   `usage: npm run bench -- <suite|all> [--quick]\n\nsuites:\n${suites.map((s) => `  ${s.name.padEnd(10)} ${s.description}`).join('\n')}\n  all        every suite\n\n--quick runs small enough for CI; results go to bench-results/<suite>.json`;
