@@ -13,7 +13,7 @@ export interface BootstrapFacts {
 export interface BootstrapPolicy {
   /**
    * Deliver credentials to a device that came over plain CoAP, where any client may claim any
-   * endpoint name. FLEET_BOOTSTRAP_OVER_PLAIN_COAP; true until DTLS lands, false after.
+   * endpoint name. FLEET_BOOTSTRAP_OVER_PLAIN_COAP, false by default (ADR 0010).
    */
   readonly allowPlainCoap: boolean;
 }

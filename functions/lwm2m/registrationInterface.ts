@@ -17,7 +17,8 @@ import type { PeerAddress } from './transport.ts';
  *   POST   /rd/{id}[?lt=..&b=..]               Update      → 2.04 Changed
  *   DELETE /rd/{id}                            De-register → 2.02 Deleted
  *
- * Refusals: 4.00 (query or body broken), 4.04 (unknown location), 4.05 (other methods),
+ * Refusals: 4.00 (query or body broken), 4.03 (endpoint name not the authenticated identity's),
+ * 4.04 (unknown location), 4.05 (other methods),
  * 4.12 (LwM2M version not supported), 4.15 (body not link format), 5.03 + Max-Age (rate limit,
  * server full).
  */
@@ -81,6 +82,21 @@ const readBody = (ctx: RegistrationInterfaceContext, request: InboundRequest): O
 
 const isResponse = (x: ObjectLinks | OutboundResponse): x is OutboundResponse => 'code' in x;
 
+/**
+ * An authenticated peer registers only as itself: the transport's identity (DTLS: the device its
+ * PSK belongs to) must be the endpoint name. And a registration made under an identity is replaced
+ * only under the same one, so plain CoAP (no identity) cannot take over a device's registration.
+ */
+const identityRefusal = (identity: string | undefined, endpoint: string, existing: Registration | undefined): string | undefined => {
+  if (identity !== undefined && identity !== endpoint) {
+    return `this session is authenticated as '${identity}' and may register only as endpoint '${identity}', not '${endpoint}'`;
+  }
+  if (existing?.identity !== undefined && existing.identity !== identity) {
+    return `endpoint '${endpoint}' is registered over an authenticated session; register with its own credentials (coaps) to replace it`;
+  }
+  return undefined;
+};
+
 const register = (ctx: RegistrationInterfaceContext, request: InboundRequest): OutboundResponse => {
   // Rate first: a flood of broken Registers must cost as little as a flood of good ones.
   const rate = ctx.rateLimiter.take(request.peer.address);
@@ -94,9 +110,14 @@ const register = (ctx: RegistrationInterfaceContext, request: InboundRequest): O
     ctx.reject(query.unsupportedVersion ? 'unsupported-lwm2m-version' : 'bad-registration', request.peer, query.reason);
     return refuse(query.unsupportedVersion ? Code.PRECONDITION_FAILED : Code.BAD_REQUEST, query.reason);
   }
+  const existing = ctx.registrations.byEndpointName(query.value.endpoint);
+  const forbidden = identityRefusal(request.identity, query.value.endpoint, existing);
+  if (forbidden !== undefined) {
+    ctx.reject('identity-mismatch', request.peer, forbidden);
+    return refuse(Code.FORBIDDEN, forbidden);
+  }
   const body = readBody(ctx, request);
   if (isResponse(body)) return body;
-  const existing = ctx.registrations.byEndpointName(query.value.endpoint);
   if (existing === undefined && ctx.registrations.size >= ctx.maxRegistrations) {
     const reason = `the server holds its maximum of ${ctx.maxRegistrations} registrations; retry later`;
     ctx.reject('server-full', request.peer, reason);

@@ -35,6 +35,11 @@ export const REJECTION_KINDS = [
   'unsupported-content-format',
   /** Update or De-register of a location that does not exist (expired, replaced, never was): 4.04. */
   'unknown-registration',
+  /**
+   * A Register whose endpoint name is not the authenticated identity's (DTLS), or that would replace
+   * a registration made under another identity (plain CoAP included): 4.03 Forbidden.
+   */
+  'identity-mismatch',
   /** Too many Register requests from one address: 5.03 with Max-Age (RFC 7252 §5.9.3.4). */
   'rate-limited',
   /** `maxRegistrations` reached: 5.03 with Max-Age. */

@@ -12,6 +12,9 @@ const Env = z.object({
   FLEET_MQTT_PORT: Port.default(8883),
   FLEET_LWM2M_HOST: z.string().min(1).default('127.0.0.1'),
   FLEET_LWM2M_PORT: Port.default(5683),
+  FLEET_LWM2M_COAPS_PORT: Port.default(5684),
+  // Plain CoAP beside DTLS, for development benches only (docs/adr/0010-plain-coap-threats.md).
+  FLEET_LWM2M_PLAIN_COAP: z.enum(['true', 'false']).default('false'),
   FLEET_SQLITE_SYNC: z.enum(['FULL', 'NORMAL']).default('FULL'),
   FLEET_LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   FLEET_PROJECTION_BATCH: z.coerce.number().int().min(1).max(100_000).default(1000),
@@ -24,8 +27,11 @@ export interface EmbeddedConfig {
   readonly dataDir: string;
   readonly http: { readonly host: string; readonly port: number };
   readonly mqtt: { readonly host: string; readonly port: number };
-  /** The LwM2M server (CoAP over UDP) of the embedded bridge; port 0 for an ephemeral one. */
-  readonly lwm2m: { readonly host: string; readonly port: number };
+  /**
+   * The LwM2M server of the embedded bridge: CoAP over DTLS on `coapsPort`, and plain CoAP on `port`
+   * only when `plainCoap` (FLEET_LWM2M_PLAIN_COAP=true, development). Port 0 for an ephemeral one.
+   */
+  readonly lwm2m: { readonly host: string; readonly port: number; readonly coapsPort: number; readonly plainCoap: boolean };
   readonly sqlite: { readonly file: string; readonly synchronous: 'FULL' | 'NORMAL' };
   readonly logLevel: z.infer<typeof Env>['FLEET_LOG_LEVEL'];
   readonly projectionBatchSize: number;
@@ -52,7 +58,7 @@ export const loadConfig = (env: Readonly<Record<string, string | undefined>> = p
     dataDir,
     http: { host: e.FLEET_HTTP_HOST, port: e.FLEET_HTTP_PORT },
     mqtt: { host: e.FLEET_MQTT_HOST, port: e.FLEET_MQTT_PORT },
-    lwm2m: { host: e.FLEET_LWM2M_HOST, port: e.FLEET_LWM2M_PORT },
+    lwm2m: { host: e.FLEET_LWM2M_HOST, port: e.FLEET_LWM2M_PORT, coapsPort: e.FLEET_LWM2M_COAPS_PORT, plainCoap: e.FLEET_LWM2M_PLAIN_COAP === 'true' },
     sqlite: { file: resolve(dataDir, 'fleet.db'), synchronous: e.FLEET_SQLITE_SYNC },
     logLevel: e.FLEET_LOG_LEVEL,
     projectionBatchSize: e.FLEET_PROJECTION_BATCH,

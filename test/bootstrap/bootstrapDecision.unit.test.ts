@@ -51,8 +51,9 @@ describe('the bootstrap execution of a trigger', () => {
 });
 
 describe('bootstrap settings', () => {
-  it('bootstraps over plain CoAP by default until DTLS lands, and refuses a broker URI devices could not use', () => {
-    expect(bootstrapEnv({})).toEqual({ allowPlainCoap: true, brokerUri: undefined });
+  it('refuses plain CoAP bootstrap unless switched on, and refuses a broker URI devices could not use', () => {
+    expect(bootstrapEnv({})).toEqual({ allowPlainCoap: false, brokerUri: undefined });
+    expect(bootstrapEnv({ FLEET_BOOTSTRAP_OVER_PLAIN_COAP: 'true' })).toEqual({ allowPlainCoap: true, brokerUri: undefined });
     expect(bootstrapEnv({ FLEET_BOOTSTRAP_OVER_PLAIN_COAP: 'false', FLEET_BOOTSTRAP_BROKER_URI: 'mqtts://broker.example:8883' })).toEqual({ allowPlainCoap: false, brokerUri: 'mqtts://broker.example:8883' });
     expect(() => bootstrapEnv({ FLEET_BOOTSTRAP_BROKER_URI: 'mqtt://broker.example:1883' })).toThrow(/FLEET_BOOTSTRAP_BROKER_URI.*mqtts:\/\//);
     expect(() => bootstrapEnv({ FLEET_BOOTSTRAP_OVER_PLAIN_COAP: 'yes' })).toThrow(/FLEET_BOOTSTRAP_OVER_PLAIN_COAP/);

@@ -21,7 +21,7 @@ import { TestDevice } from '../lwm2m/server/testDevice.ts';
 
 /**
  * The embedded system with its own LwM2M server and bridge (infra/embedded/modules/lwm2mBridge.ts),
- * driven only through its public interfaces: a device on UDP, the HTTP API, the broker. A
+ * driven only through its public interfaces: a device on plain CoAP, the HTTP API, the broker. A
  * provisioned device registers without MQTT credentials; the bootstrap workflow delivers them
  * through the bridge, which writes them to the device; the device could then connect to the broker
  * with them; an operator's read comes back through the same bridge.
@@ -47,13 +47,14 @@ const untilEvent = (streamId: string, match: (e: StoredEvent) => boolean, what: 
 };
 
 beforeAll(async () => {
-  const config = loadConfig({ FLEET_DATA_DIR: dataDir, FLEET_HTTP_PORT: '0', FLEET_MQTT_PORT: '0', FLEET_LWM2M_PORT: '0', FLEET_LOG_LEVEL: 'silent' });
+  // This test's device speaks plain CoAP: it opts in to plain CoAP and to bootstrapping over it (both off by default; DTLS: test/e2e/dtlsBootstrap.e2e.test.ts).
+  const config = loadConfig({ FLEET_DATA_DIR: dataDir, FLEET_HTTP_PORT: '0', FLEET_MQTT_PORT: '0', FLEET_LWM2M_PORT: '0', FLEET_LWM2M_COAPS_PORT: '0', FLEET_LWM2M_PLAIN_COAP: 'true', FLEET_LOG_LEVEL: 'silent' });
   system = await startEmbeddedSystem(config, {
     workflowTimeScale: 0.02,
     systemModules: [
       provisioningModule(),
       commandsModule(),
-      bootstrapModule({ brokerUri: () => `mqtts://127.0.0.1:${system.mqtt.port}` }),
+      bootstrapModule({ allowPlainCoap: true, brokerUri: () => `mqtts://127.0.0.1:${system.mqtt.port}` }),
       bridgeMessagesModule(),
       lwm2mBridgeModule({ bridgeId: 'embedded' }, (m) => (lwm2m = m)),
     ],
@@ -63,7 +64,7 @@ beforeAll(async () => {
   await system.objects.uploads.put('manifests/b-lamps.csv', csv, { contentType: 'text/csv' });
   const batch = await system.workflows.waitForCompletion('arn:aws:states:local:000000000000:execution:provisioning:b-lamps');
   expect(batch.output).toMatchObject({ provisioned: 1 });
-  device = await TestDevice.open(lwm2m!.server.address().port);
+  device = await TestDevice.open(lwm2m!.plainCoap!.port);
   device.resources.set('/3/0/0', { code: Code.CONTENT, contentFormat: 112, payload: Buffer.from(encodePayload(112, [{ path: '/3/0/0', type: 'String', value: 'Lund Lighting' }])) });
   device.handler = (message, path) =>
     message.code === Method.POST && path === '/18830' ? { code: Code.CREATED, options: [option(Option.LOCATION_PATH, '18830'), option(Option.LOCATION_PATH, '0')] } : undefined;

@@ -16,7 +16,7 @@ let exited: Promise<number | null>;
 beforeAll(async () => {
   child = spawn(process.execPath, ['--import', 'tsx', join(PROJECT_ROOT, 'infra/embedded/main.ts')], {
     cwd: PROJECT_ROOT,
-    env: cleanEnv({ FLEET_DATA_DIR: dataDir, FLEET_HTTP_PORT: '0', FLEET_MQTT_PORT: '0', FLEET_LWM2M_PORT: '0', FLEET_LOG_LEVEL: 'warn' }),
+    env: cleanEnv({ FLEET_DATA_DIR: dataDir, FLEET_HTTP_PORT: '0', FLEET_MQTT_PORT: '0', FLEET_LWM2M_PORT: '0', FLEET_LWM2M_COAPS_PORT: '0', FLEET_LOG_LEVEL: 'warn' }),
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   exited = new Promise((done) => child.on('exit', (code) => done(code)));
@@ -45,7 +45,7 @@ describe('npm start', () => {
     expect(banner).toContain('LwM2M fleet backend (embedded) is running');
     expect(line('HTTP API')).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
     expect(line('MQTT (TLS)')).toMatch(/^mqtts:\/\/127\.0\.0\.1:\d+$/);
-    expect(line('LwM2M (CoAP)')).toMatch(/^coap:\/\/127\.0\.0\.1:\d+$/);
+    expect(line('LwM2M (DTLS)')).toMatch(/^coaps:\/\/127\.0\.0\.1:\d+$/);
     expect(line('data dir')).toBe(dataDir);
     expect(line('health')).toBe(`${line('HTTP API')}/health`);
   });

@@ -13,14 +13,19 @@ export interface BootstrapModuleOptions {
    * as devices reach it (its listening port may be ephemeral, so main.ts passes a function).
    */
   readonly brokerUri: () => string;
-  /** FLEET_BOOTSTRAP_OVER_PLAIN_COAP: deliver to devices that registered over plain CoAP. Default true until DTLS lands. */
+  /**
+   * FLEET_BOOTSTRAP_OVER_PLAIN_COAP: deliver to devices that registered over plain CoAP, where any
+   * client may claim any endpoint name. Default false: credentials go only to a device that proved
+   * its name with its own PSK over DTLS (docs/adr/0010-plain-coap-threats.md). A development bench
+   * on plain CoAP must opt in.
+   */
   readonly allowPlainCoap?: boolean;
   /** How long a delivery stays valid for the bridge, in seconds (default 60; see workflows/bootstrap/README.md). */
   readonly deliveryTtlSeconds?: number;
 }
 
 const BootstrapEnv = z.object({
-  FLEET_BOOTSTRAP_OVER_PLAIN_COAP: z.enum(['true', 'false']).default('true'),
+  FLEET_BOOTSTRAP_OVER_PLAIN_COAP: z.enum(['true', 'false']).default('false'),
   FLEET_BOOTSTRAP_BROKER_URI: z
     .string()
     .regex(/^mqtts:\/\/[^/\s]+:\d{1,5}$/, 'use mqtts://<host>:<port>, the address devices reach the broker at')
@@ -57,7 +62,7 @@ export const bootstrapModule = (options: BootstrapModuleOptions): SystemModule =
         clock: ctx.clock,
         trustAnchorPem: ca.certificatePem,
         brokerUri: options.brokerUri,
-        allowPlainCoap: options.allowPlainCoap ?? true,
+        allowPlainCoap: options.allowPlainCoap ?? false,
         ...(options.deliveryTtlSeconds === undefined ? {} : { deliveryTtlSeconds: options.deliveryTtlSeconds }),
         publish: async ({ topic, payload }) => {
           if (!broker) throw new BridgePublishFailed('the MQTT broker is not running: start the system before bootstrapping');
