@@ -3,11 +3,15 @@ import type { EventStore } from '../eventStore/eventStore.ts';
 import type { ObjectStore } from '../objectStore/objectStore.ts';
 import { devicePolicy, DEVICE_POLICY_NAME } from '../registry/devicePolicy.ts';
 import type { DeviceRegistry } from '../registry/deviceRegistry.ts';
+import type { DeviceRow } from '../../events/projections/devices.ts';
 import type { ReportEntryInput } from '../../schemas/manifest/index.ts';
 import { batchKeys, NDJSON, readNdjson, toNdjson } from './batchObjects.ts';
 import { BatchId, parseTaskInput } from './batchInput.ts';
-import { ChunkLine } from './chunkLine.ts';
-import { provisionDevice, type DeviceOutcome } from './provisionDevice.ts';
+import { ChunkLine, type DesiredDevice } from './chunkLine.ts';
+import { readDeviceRecord } from './deviceRecord.ts';
+import { diff, updateDevice, type Change, type DeviceOutcome } from './provisionDevice.ts';
+import { provisionNewDevices } from './provisionNewDevices.ts';
+import { runPool } from './runPool.ts';
 import { DEFAULT_THROTTLE_RETRY, realSleep, type Sleep, type ThrottleRetryOptions } from './throttleRetry.ts';
 
 export interface ProvisionChunkDeps {
@@ -38,24 +42,6 @@ export interface ProvisionChunkOutput extends ChunkCounts {
 }
 
 export const DEFAULT_ROW_CONCURRENCY = 8;
-
-/** Runs `work` over items, at most `concurrency` at a time; the first error stops new work and is thrown once all in flight settle. */
-const runPool = async <T>(items: readonly T[], concurrency: number, work: (item: T) => Promise<void>): Promise<void> => {
-  let next = 0;
-  let failure: { error: unknown } | undefined;
-  const worker = async () => {
-    while (failure === undefined && next < items.length) {
-      const item = items[next++] as T;
-      try {
-        await work(item);
-      } catch (error) {
-        failure ??= { error };
-      }
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(concurrency, items.length) }, worker));
-  if (failure !== undefined) throw failure.error;
-};
 
 /** Shares one call per key among the rows of a chunk; a failed call is forgotten so the next row tries again. */
 const onceEach = (call: (key: string) => Promise<unknown>) => {
@@ -88,8 +74,9 @@ const reportEntry = (line: ChunkLine, result: DeviceOutcome): ReportEntryInput =
     : { rowNumber: line.rowNumber, serial: line.device.thingName, outcome: result.outcome };
 
 /**
- * ProvisionChunk: every row of one chunk object, a few at a time. Writes each row's outcome to the
- * chunk's outcome object and returns counts only.
+ * ProvisionChunk: every row of one chunk object. New devices go step by step across the rows
+ * (provisionNewDevices.ts), changed ones a few at a time, unchanged ones cost one stream read. Writes
+ * each row's outcome to the chunk's outcome object and returns counts only.
  */
 export const provisionChunk =
   (deps: ProvisionChunkDeps) =>
@@ -110,10 +97,32 @@ export const provisionChunk =
       ensureDevicePolicy: () => ensurePolicy(DEVICE_POLICY_NAME),
       ensureGroup: onceEach((group) => deps.registry.ensureThingGroup(group)),
     };
-    const entries: ReportEntryInput[] = [];
-    await runPool(lines, deps.rowConcurrency ?? DEFAULT_ROW_CONCURRENCY, async (line) => {
-      entries.push(reportEntry(line, await provisionDevice(rowDeps, batchId, line.device)));
+    // Each row is compared with the device as its own stream folds it: new, changed or the same.
+    const outcomes = new Map<string, DeviceOutcome>();
+    const fresh: DesiredDevice[] = [];
+    const changed: { desired: DesiredDevice; current: DeviceRow; change: Change }[] = [];
+    for (const { device } of lines) {
+      const record = await readDeviceRecord(deps.eventStore, device.thingName);
+      const current = record.row;
+      if (current === undefined || current.status === 'deprovisioned') {
+        fresh.push(device);
+        continue;
+      }
+      const change = diff(current, device);
+      // Unchanged, or what this same batch already did to it in an earlier try of the chunk.
+      if (change === undefined) outcomes.set(device.thingName, { outcome: record.byBatch.get(batchId) ?? 'unchanged' });
+      else changed.push({ desired: device, current, change });
+    }
+    const concurrency = deps.rowConcurrency ?? DEFAULT_ROW_CONCURRENCY;
+    // New devices go in waves: a wave finishes (events appended) before the next starts, so a chunk
+    // the state machine retries after throttling skips the waves that were done.
+    for (let start = 0; start < fresh.length; start += concurrency) {
+      for (const [thingName, outcome] of await provisionNewDevices(rowDeps, batchId, fresh.slice(start, start + concurrency))) outcomes.set(thingName, outcome);
+    }
+    await runPool(changed, concurrency, async ({ desired, current, change }) => {
+      outcomes.set(desired.thingName, await updateDevice(rowDeps, batchId, desired, current, change));
     });
+    const entries = lines.map((line) => reportEntry(line, outcomes.get(line.device.thingName)!));
     entries.sort((a, b) => a.rowNumber - b.rowNumber);
     const outcomeKey = batchKeys.outcome(chunkKey);
     await deps.reports.put(outcomeKey, toNdjson(entries), { contentType: NDJSON });

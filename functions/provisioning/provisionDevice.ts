@@ -1,12 +1,10 @@
-import type { EventStore } from '../eventStore/eventStore.ts';
+import type { AppendRequest, EventStore } from '../eventStore/eventStore.ts';
 import type { ObjectStore } from '../objectStore/objectStore.ts';
-import { DEVICE_POLICY_NAME } from '../registry/devicePolicy.ts';
 import { redactPem, type DeviceRegistry } from '../registry/deviceRegistry.ts';
 import { streamIdFor } from '../../events/envelope.ts';
 import type { DeviceRow } from '../../events/projections/devices.ts';
 import { credentialKeys } from './batchObjects.ts';
 import type { DesiredDevice } from './chunkLine.ts';
-import { readDeviceRecord } from './deviceRecord.ts';
 import { provisioningEvent } from './provisioningEvents.ts';
 import { isTransient, withThrottleRetry, type Sleep, type ThrottleRetryOptions } from './throttleRetry.ts';
 
@@ -28,7 +26,7 @@ export type DeviceOutcome =
   | { readonly outcome: 'failed'; readonly step: string; readonly reason: string };
 
 /** A step that failed for a reason a retry would not fix; the row is recorded as failed at that step. */
-class StepFailed extends Error {
+export class StepFailed extends Error {
   constructor(
     readonly step: string,
     readonly reason: string,
@@ -43,73 +41,39 @@ export interface StoredMqttCredentials {
   readonly privateKeyPem: string;
 }
 
+export type Step = <T>(name: string, call: () => Promise<T>) => Promise<T>;
+
 /**
- * One row: provision a new device, update a changed one, or leave an unchanged one alone. Every
- * step is idempotent (ensure*, attach*, deterministic event ids, reuse of stored credentials), so
- * running a row again after a crash or a chunk retry finishes the job without making anything twice.
+ * Runs one named step of a row with the per-call throttle retry. Throttling or a transient fault
+ * that outlives the retries leaves the task (the state machine retries the chunk); anything else
+ * becomes StepFailed with the step's name and a redacted reason.
  */
-export const provisionDevice = async (deps: ProvisionDeviceDeps, batchId: string, desired: DesiredDevice): Promise<DeviceOutcome> => {
-  const step = async <T>(name: string, call: () => Promise<T>): Promise<T> => {
+export const stepRunner =
+  (deps: Pick<ProvisionDeviceDeps, 'throttleRetry' | 'sleep'>): Step =>
+  async (name, call) => {
     try {
       return await withThrottleRetry(call, deps.throttleRetry, deps.sleep);
     } catch (error) {
-      // Throttling that outlived the row's retries leaves the task: the state machine retries the chunk.
       if (isTransient(error)) throw error;
       throw new StepFailed(name, redactPem(error instanceof Error ? `${error.name}: ${error.message}` : String(error)));
     }
   };
-  const { thingName } = desired;
-  try {
-    const record = await readDeviceRecord(deps.eventStore, thingName);
-    const current = record.row;
-    if (current === undefined || current.status === 'deprovisioned') {
-      await provisionNew(deps, step, batchId, desired);
-      return { outcome: 'provisioned' };
-    }
-    const change = diff(current, desired);
-    if (change === undefined) return { outcome: record.byBatch.get(batchId) ?? 'unchanged' };
-    await update(deps, step, batchId, desired, current, change);
-    return { outcome: 'updated' };
-  } catch (error) {
-    if (!(error instanceof StepFailed)) throw error;
-    await deps.eventStore.append({
-      streamId: streamIdFor.device(thingName),
-      expectedVersion: 'any',
-      events: [provisioningEvent('DeviceProvisioningFailed', { thingName, batchId, step: error.step, reason: error.reason }, [batchId, thingName, error.step], batchId)],
-    });
-    return { outcome: 'failed', step: error.step, reason: error.reason };
-  }
-};
 
-type Step = <T>(name: string, call: () => Promise<T>) => Promise<T>;
+/** The event a row that stopped at a step leaves; its id repeats, so a retried chunk records it once. */
+export const failedRequest = (batchId: string, thingName: string, failure: StepFailed): AppendRequest => ({
+  streamId: streamIdFor.device(thingName),
+  expectedVersion: 'any',
+  events: [provisioningEvent('DeviceProvisioningFailed', { thingName, batchId, step: failure.step, reason: failure.reason }, [batchId, thingName, failure.step], batchId)],
+});
 
-const provisionNew = async (deps: ProvisionDeviceDeps, step: Step, batchId: string, desired: DesiredDevice): Promise<void> => {
-  const { thingName } = desired;
-  await step('ensureThing', () => deps.registry.ensureThing({ thingName, attributes: desired.attributes, thingType: desired.deviceType }));
-  const certificateId = await usableCertificate(deps, step, thingName);
-  await step('ensurePolicy', deps.ensureDevicePolicy);
-  await step('attachPolicy', () => deps.registry.attachPolicy(DEVICE_POLICY_NAME, certificateId));
-  await step('attachThingPrincipal', () => deps.registry.attachThingPrincipal(thingName, certificateId));
-  const group = desired.thingGroup;
-  if (group !== undefined) {
-    await step('ensureThingGroup', () => deps.ensureGroup(group));
-    await step('addThingToGroup', () => deps.registry.addThingToGroup(thingName, group));
-  }
-  await step('appendDeviceProvisioned', () =>
-    deps.eventStore.append({
-      streamId: streamIdFor.device(thingName),
-      expectedVersion: 'any',
-      events: [provisioningEvent('DeviceProvisioned', { ...desired, certificateId, batchId }, [batchId, thingName, certificateId], batchId)],
-    }),
-  );
-};
+export const failedOutcome = (failure: StepFailed): DeviceOutcome => ({ outcome: 'failed', step: failure.step, reason: failure.reason });
 
 /**
  * The certificate stored by an earlier, interrupted try when it is still ACTIVE and belongs to no
  * other thing; otherwise a new one, stored encrypted in the same step that made it (the registry
  * never returns a private key again).
  */
-const usableCertificate = async (deps: ProvisionDeviceDeps, step: Step, thingName: string): Promise<string> => {
+export const usableCertificate = async (deps: ProvisionDeviceDeps, step: Step, thingName: string): Promise<string> => {
   const key = credentialKeys.mqtt(thingName);
   const earlier = await step('readCredentials', async () => {
     if ((await deps.credentials.head(key)) === undefined) return undefined;
@@ -126,7 +90,7 @@ const usableCertificate = async (deps: ProvisionDeviceDeps, step: Step, thingNam
   return created.certificateId;
 };
 
-interface Change {
+export interface Change {
   readonly tenant?: string;
   readonly location?: DesiredDevice['location'];
   readonly thingGroup?: string | null;
@@ -136,7 +100,7 @@ interface Change {
 }
 
 /** What differs between the directory row and the manifest row; undefined when nothing does. */
-const diff = (current: DeviceRow, desired: DesiredDevice): Change | undefined => {
+export const diff = (current: DeviceRow, desired: DesiredDevice): Change | undefined => {
   const set: Record<string, string> = {};
   for (const [name, value] of Object.entries(desired.attributes)) if (current.attributes[name] !== value) set[name] = value;
   const removed = Object.keys(current.attributes).filter((name) => !Object.hasOwn(desired.attributes, name));
@@ -152,24 +116,36 @@ const diff = (current: DeviceRow, desired: DesiredDevice): Change | undefined =>
   return same ? undefined : change;
 };
 
-const update = async (deps: ProvisionDeviceDeps, step: Step, batchId: string, desired: DesiredDevice, current: DeviceRow, change: Change): Promise<void> => {
+/**
+ * A device the manifest changed: thing attributes and type, group membership moved, and
+ * DeviceAttributesChanged with only what differs (a group or type that was removed is `null`).
+ */
+export const updateDevice = async (deps: ProvisionDeviceDeps, batchId: string, desired: DesiredDevice, current: DeviceRow, change: Change): Promise<DeviceOutcome> => {
+  const step = stepRunner(deps);
   const { thingName } = desired;
-  if (Object.keys(change.set).length > 0 || change.removed.length > 0 || change.deviceType !== undefined) {
-    await step('ensureThing', () => deps.registry.ensureThing({ thingName, attributes: desired.attributes, thingType: desired.deviceType }));
-  }
-  const group = desired.thingGroup;
-  if (change.thingGroup !== undefined) {
-    if (current.thingGroup !== undefined) await step('removeThingFromGroups', () => deps.registry.removeThingFromGroups(thingName));
-    if (group !== undefined) {
-      await step('ensureThingGroup', () => deps.ensureGroup(group));
-      await step('addThingToGroup', () => deps.registry.addThingToGroup(thingName, group));
+  try {
+    if (Object.keys(change.set).length > 0 || change.removed.length > 0 || change.deviceType !== undefined) {
+      await step('ensureThing', () => deps.registry.ensureThing({ thingName, attributes: desired.attributes, thingType: desired.deviceType }));
     }
+    const group = desired.thingGroup;
+    if (change.thingGroup !== undefined) {
+      if (current.thingGroup !== undefined) await step('removeThingFromGroups', () => deps.registry.removeThingFromGroups(thingName));
+      if (group !== undefined) {
+        await step('ensureThingGroup', () => deps.ensureGroup(group));
+        await step('addThingToGroup', () => deps.registry.addThingToGroup(thingName, group));
+      }
+    }
+    await step('appendDeviceAttributesChanged', () =>
+      deps.eventStore.append({
+        streamId: streamIdFor.device(thingName),
+        expectedVersion: 'any',
+        events: [provisioningEvent('DeviceAttributesChanged', { thingName, ...change, batchId }, [batchId, thingName, JSON.stringify(desired)], batchId)],
+      }),
+    );
+    return { outcome: 'updated' };
+  } catch (error) {
+    if (!(error instanceof StepFailed)) throw error;
+    await deps.eventStore.append(failedRequest(batchId, thingName, error));
+    return failedOutcome(error);
   }
-  await step('appendDeviceAttributesChanged', () =>
-    deps.eventStore.append({
-      streamId: streamIdFor.device(thingName),
-      expectedVersion: 'any',
-      events: [provisioningEvent('DeviceAttributesChanged', { thingName, ...change, batchId }, [batchId, thingName, JSON.stringify(desired)], batchId)],
-    }),
-  );
 };

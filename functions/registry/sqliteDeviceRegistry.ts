@@ -24,6 +24,7 @@ import {
 import { CaError, issueBridgeCertificate, issueDeviceCertificate, type IssuedCertificate, type LocalCa } from './localCa.ts';
 import type { PolicyDocument } from './policyEvaluator.ts';
 import { registryFleetLookup, type FleetLookupOptions } from './registryFleetLookup.ts';
+import { createRegistryGroupCommit } from './registryGroupCommit.ts';
 import { RegistryRateLimiter, type RateLimitOptions } from './registryRateLimiter.ts';
 import { createRegistrySchema } from './registrySqliteSchema.ts';
 import {
@@ -44,8 +45,10 @@ import {
  * AWS API enforces (names, attribute limits, exclusive certificate attachment, what may be deleted
  * when), so a workflow that passes here does not meet a new refusal on AWS.
  *
- * Every write is one SQLite transaction (BEGIN IMMEDIATE, so two writers never deadlock on upgrade);
- * the only await is the key generation, which happens before the transaction that stores the result.
+ * Every write runs in its own savepoint inside an immediate transaction shared with the other writes
+ * asked for in the same event-loop turn (registryGroupCommit.ts): one commit per group rather than one
+ * per call, and a call resolves only once its write is committed and on disk. Key generation happens
+ * before the write that stores the certificate.
  */
 
 export interface SqliteDeviceRegistryOptions {
@@ -124,14 +127,16 @@ export const createSqliteDeviceRegistry = (options: SqliteDeviceRegistryOptions)
     removeFromGroups: db.prepare('DELETE FROM registry_thing_groups WHERE thing_name = ?'),
   };
 
-  /** Runs `body` in one immediate transaction, after the operation's rate-limit token. */
+  const group = createRegistryGroupCommit(db);
+
+  /** Runs `body` atomically in the next group commit, after the operation's rate-limit token. */
   const write = <T>(operation: RegistryOperation, body: () => T): Promise<T> => {
     try {
       limiter?.take(operation);
-      return Promise.resolve(db.transaction(body).immediate());
     } catch (error) {
       return Promise.reject(asRegistryError(error, operation));
     }
+    return group.submit(body).catch((error: unknown) => Promise.reject(asRegistryError(error, operation)));
   };
 
   /** Reads in one deferred transaction: several statements see one snapshot (WAL). */
@@ -205,28 +210,37 @@ export const createSqliteDeviceRegistry = (options: SqliteDeviceRegistryOptions)
 
     createKeysAndCertificate: async ({ thingName }): Promise<NewCertificate> => {
       let issued: IssuedCertificate;
+      let submitted: () => void = () => undefined;
       try {
         limiter?.take('createKeysAndCertificate');
         checkThingName(thingName);
+        // Tell the group commit an insert is coming, so inserts of keys issued side by side share a commit.
+        submitted = group.expect();
         issued = await issue(thingName);
       } catch (error) {
+        submitted();
         throw asRegistryError(error, 'createKeysAndCertificate');
       }
       const certificateArn = `${arnPrefix}cert/${issued.certificateId}`;
       try {
-        const at = now();
-        statements.insertCertificate.run(
-          issued.certificateId,
-          certificateArn,
-          issued.commonName,
-          issued.serialNumber,
-          issued.certificatePem,
-          issued.notBefore.toISOString(),
-          issued.notAfter.toISOString(),
-          at,
-          at,
-        );
+        const stored = group.submit(() => {
+          const at = now();
+          statements.insertCertificate.run(
+            issued.certificateId,
+            certificateArn,
+            issued.commonName,
+            issued.serialNumber,
+            issued.certificatePem,
+            issued.notBefore.toISOString(),
+            issued.notAfter.toISOString(),
+            at,
+            at,
+          );
+        });
+        submitted();
+        await stored;
       } catch (error) {
+        submitted();
         // The key is dropped with this frame: a certificate nobody stored can never be attached.
         throw new RegistryError(
           `certificate ${issued.certificateId} for thing ${thingName} was issued but could not be stored (${(error as Error).message}); ` +

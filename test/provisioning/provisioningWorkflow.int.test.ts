@@ -9,7 +9,7 @@ import { openEmbeddedObjectStores, type ObjectArea } from '../../functions/objec
 import type { ObjectStore } from '../../functions/objectStore/objectStore.ts';
 import type { StoredMqttCredentials } from '../../functions/provisioning/provisionDevice.ts';
 import { PROVISIONING_FUNCTIONS, provisioningTasks, type ProvisioningDeps } from '../../functions/provisioning/provisioningTasks.ts';
-import type { DeviceRegistry } from '../../functions/registry/deviceRegistry.ts';
+import { InvalidRequestException, type DeviceRegistry } from '../../functions/registry/deviceRegistry.ts';
 import { createCa, type LocalCa } from '../../functions/registry/localCa.ts';
 import { createSqliteDeviceRegistry, type SqliteDeviceRegistryOptions } from '../../functions/registry/sqliteDeviceRegistry.ts';
 import { manualClock } from '../../functions/shared/clock.ts';
@@ -329,6 +329,39 @@ describe('provisioning under AWS-style throttling', () => {
       const stored = JSON.parse((await system.stores.credentials.getBytes(`devices/${thingName}/mqtt.json`)).toString()) as StoredMqttCredentials;
       expect(stored.certificateId).toBe(certificateId);
     }
+  });
+});
+
+describe('a row refused at one step', () => {
+  it('fails alone: the rest of its wave is provisioned, and uploading again finishes it with the certificate it already has', async () => {
+    let refuse = true;
+    const system = await openSystem('refused-row', {
+      wrapRegistry: (registry) => ({
+        ...registry,
+        attachThingPrincipal: (thingName, certificateId) =>
+          refuse && thingName === 'RF-00003'
+            ? Promise.reject(new InvalidRequestException(`refused on purpose for ${thingName}`))
+            : registry.attachThingPrincipal(thingName, certificateId),
+      }),
+    });
+    const m = manifest(40, 'RF');
+    const first = await runBatch(system, 'refused-row-1', m.csv);
+    expect(first.output).toMatchObject({ provisioned: m.good.length - 1, failed: 1, invalid: m.bad.size });
+    const failed = ofType(await allEvents(system), 'DeviceProvisioningFailed');
+    expect(failed.map((e) => e.data)).toEqual([
+      { thingName: 'RF-00003', batchId: 'refused-row-1', step: 'attachThingPrincipal', reason: 'InvalidRequestException: refused on purpose for RF-00003' },
+    ]);
+    const provisioned = ofType(await allEvents(system), 'DeviceProvisioned').map((e) => (e.data as { thingName: string }).thingName);
+    expect(new Set(provisioned)).toEqual(new Set(m.good.filter((s) => s !== 'RF-00003')));
+    const report = (await system.stores.reports.getBytes('batches/refused-row-1/report.csv')).toString();
+    expect(report).toMatch(/\r\n5,RF-00003,failed,,provisioning stopped at attachThingPrincipal: InvalidRequestException: refused on purpose/);
+
+    refuse = false;
+    const stored = JSON.parse((await system.stores.credentials.getBytes('devices/RF-00003/mqtt.json')).toString()) as StoredMqttCredentials;
+    const again = await runBatch(system, 'refused-row-2', m.csv);
+    expect(again.output).toMatchObject({ provisioned: 1, unchanged: m.good.length - 1, failed: 0 });
+    // The certificate made by the first upload is the one attached now: nothing was made twice.
+    expect((await system.registry.describeThing('RF-00003'))?.principals).toEqual([stored.certificateId]);
   });
 });
 
