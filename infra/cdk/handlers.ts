@@ -46,6 +46,21 @@ export const HANDLERS = {
     description: 'A task of the deprovisioning state machine',
     invocation: 'state-machine-task',
   },
+  bootstrapTasks: {
+    entry: 'functions/lambda/bootstrapTasks.ts',
+    description: 'A task of the bootstrap state machine',
+    invocation: 'state-machine-task',
+  },
+  bridgeMessages: {
+    entry: 'functions/lambda/bridgeMessages.ts',
+    description: 'Records what bridges report (registrations, results, status), relays device data, starts bootstraps',
+    invocation: 'async',
+  },
+  commandAnswers: {
+    entry: 'functions/lambda/commandAnswers.ts',
+    description: 'Records the answers of bridges and devices to commands',
+    invocation: 'async',
+  },
 } as const satisfies Record<string, HandlerSpec>;
 
 export interface HandlerSpec {

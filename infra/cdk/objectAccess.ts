@@ -23,9 +23,12 @@ export interface ObjectArea {
  *   answers a missing key with 403 instead of 404 and `head` could not say "absent".
  * - write (`put`): PutObject and AbortMultipartUpload (a failed streamed put cleans up its parts).
  * - delete: DeleteObject.
+ *
+ * `keys` narrows the objects within the prefix (a pattern such as each device's mqtt.json);
+ * ListBucket stays on the prefix, which lists names only.
  */
-export const grantObjects = (grantee: iam.Role, area: ObjectArea, uses: readonly ObjectAccess[], prefix: string): void => {
-  const objects = area.bucket.arnForObjects(`${prefix}*`);
+export const grantObjects = (grantee: iam.Role, area: ObjectArea, uses: readonly ObjectAccess[], prefix: string, keys = '*'): void => {
+  const objects = area.bucket.arnForObjects(`${prefix}${keys}`);
   const actions = new Set<string>();
   if (uses.includes('read')) actions.add('s3:GetObject');
   if (uses.includes('write')) actions.add('s3:PutObject').add('s3:AbortMultipartUpload');

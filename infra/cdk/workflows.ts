@@ -1,4 +1,5 @@
 import { Duration } from 'aws-cdk-lib';
+import { BOOTSTRAP_DEFINITION_FILE, BOOTSTRAP_FUNCTIONS, type BootstrapFunctionName } from '../../functions/bootstrap/bootstrapTasks.ts';
 import {
   DEPROVISIONING_DEFINITION_FILE,
   DEPROVISIONING_FUNCTIONS,
@@ -12,6 +13,7 @@ import {
 import type { StoreAccess } from './constructs/eventStore.ts';
 import type { HandlerName } from './handlers.ts';
 import type { ObjectAccess } from './objectAccess.ts';
+import { BRIDGE_APP, CMD } from '../../schemas/topics/topics.ts';
 import type { RegistryOperation } from './registryAccess.ts';
 
 /** What one task's Lambda may touch: exactly the port calls its handler makes. */
@@ -19,8 +21,14 @@ export interface TaskAccess {
   readonly eventStore?: StoreAccess;
   readonly uploads?: readonly ObjectAccess[];
   readonly credentials?: readonly ObjectAccess[];
+  /** Which keys under the credentials prefix (`devices/`) the credentials uses apply to; every key when absent. */
+  readonly credentialKeys?: string;
   readonly reports?: readonly ObjectAccess[];
   readonly registry?: readonly RegistryOperation[];
+  /** MQTT topic names the task publishes to through the IoT data plane (IAM form: `*` for a level's value). */
+  readonly iotPublish?: readonly string[];
+  /** Looks up the account's IoT data endpoint (iot:DescribeEndpoint, which IAM grants on "*" only). */
+  readonly iotEndpoint?: boolean;
   /** The Lambda's timeout: at least the state's TimeoutSeconds, so the definition decides. */
   readonly timeout: Duration;
   readonly memorySize?: number;
@@ -39,6 +47,9 @@ export interface WorkflowSpec<F extends string = string> {
   /** Standard or Express: the reason is in the workflow's README. */
   readonly type: 'STANDARD' | 'EXPRESS';
 }
+
+/** Where DeliverCredentials publishes: the bootstrap topic of any bridge, for any device (schemas/topics). */
+export const BOOTSTRAP_DELIVERY_TOPICS = `${CMD}/${BRIDGE_APP}/*/bootstrap/*`;
 
 /** Object key prefixes of the areas (functions/provisioning/batchObjects.ts, the upload trigger). */
 export const OBJECT_PREFIXES = { uploads: 'manifests/', reports: 'batches/', credentials: 'devices/' } as const;
@@ -93,5 +104,31 @@ export const DEPROVISIONING_WORKFLOW: WorkflowSpec<DeprovisioningFunctionName> =
     },
     deleteCredentials: { credentials: ['read', 'delete'], timeout: Duration.seconds(60) },
     recordDeprovisioned: { eventStore: 'readWrite', timeout: Duration.seconds(60) },
+  },
+};
+
+export const BOOTSTRAP_WORKFLOW: WorkflowSpec<BootstrapFunctionName> = {
+  name: 'bootstrap',
+  definitionFile: BOOTSTRAP_DEFINITION_FILE,
+  handler: 'bootstrapTasks',
+  functions: BOOTSTRAP_FUNCTIONS,
+  type: 'STANDARD',
+  tasks: {
+    // Folds the device's stream, then asks whether its certificate is active and attached.
+    checkBootstrapDevice: { eventStore: 'read', registry: ['certificateStatus'], timeout: Duration.seconds(60) },
+    recordBootstrapRejected: { eventStore: 'readWrite', timeout: Duration.seconds(60) },
+    // The only task that sees a private key: it reads the device's MQTT credentials (not its PSK) and
+    // publishes them to one bridge's bootstrap topic, nowhere else.
+    deliverBootstrapCredentials: {
+      eventStore: 'read',
+      credentials: ['read'],
+      credentialKeys: '*/mqtt.json',
+      iotPublish: [BOOTSTRAP_DELIVERY_TOPICS],
+      iotEndpoint: true,
+      timeout: Duration.seconds(60),
+    },
+    checkBootstrapResult: { eventStore: 'read', timeout: Duration.seconds(30) },
+    recordDeviceBootstrapped: { eventStore: 'readWrite', timeout: Duration.seconds(60) },
+    recordBootstrapFailed: { eventStore: 'readWrite', timeout: Duration.seconds(60) },
   },
 };

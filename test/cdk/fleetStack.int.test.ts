@@ -133,8 +133,15 @@ describe('device ingress', () => {
     expect(resolvePseudo(policy.Properties!.PolicyDocument)).toEqual(devicePolicy(TEST_ENV));
   });
 
-  it('gives every topic rule an error action, and selects base64 payloads from the device data topics', () => {
-    const rules = resources('AWS::IoT::TopicRule');
+  it('gives every topic rule of the stack an error action, and selects base64 payloads from the device data topics', () => {
+    const all = resources('AWS::IoT::TopicRule');
+    // Device data here; the bridge and command-answer rules are bridgeTraffic.int.test.ts's.
+    expect(all.length).toBeGreaterThan(DEVICE_DATA_RULES.length);
+    // One error action for all of them: the checks of it below hold for every rule.
+    const errorActions = new Set(all.map(([, rule]) => JSON.stringify((rule.Properties!.TopicRulePayload as { ErrorAction?: unknown }).ErrorAction)));
+    expect(errorActions.size).toBe(1);
+    const deviceRules = stack.ingress.rules.map((r) => stack.getLogicalId(r));
+    const rules = all.filter(([id]) => deviceRules.includes(id));
     expect(rules).toHaveLength(DEVICE_DATA_RULES.length);
     for (const [, rule] of rules) {
       const payload = rule.Properties!.TopicRulePayload as Record<string, unknown>;
@@ -153,7 +160,7 @@ describe('device ingress', () => {
   });
 
   it('lets IoT invoke the decode step only from each rule of this account', () => {
-    for (const [ruleId] of resources('AWS::IoT::TopicRule')) {
+    for (const ruleId of stack.ingress.rules.map((r) => stack.getLogicalId(r))) {
       template.hasResourceProperties('AWS::Lambda::Permission', {
         Action: 'lambda:InvokeFunction',
         Principal: 'iot.amazonaws.com',
@@ -233,10 +240,10 @@ describe('IAM', () => {
     }
   });
 
-  it('lets only the decode step and the outbox put events, and only on the fleet bus', () => {
+  it('lets only the decode step, the bridge-message handler (relayed device data) and the outbox put events, and only on the fleet bus', () => {
     const puts = statements().filter(({ s }) => asList(s.Action).includes('events:PutEvents'));
     const policyOf = (role: { node: { findChild(id: string): { node: { defaultChild?: unknown } } } }) => stack.getLogicalId(role.node.findChild('DefaultPolicy').node.defaultChild as never);
-    expect(puts.map(({ where }) => where).sort()).toEqual([policyOf(stack.decode.role), policyOf(stack.outbox.publisher.role)].sort());
+    expect(puts.map(({ where }) => where).sort()).toEqual([policyOf(stack.decode.role), policyOf(stack.bridgeTraffic.bridgeMessages.role), policyOf(stack.outbox.publisher.role)].sort());
     for (const { s } of puts) expect(s.Resource).toEqual({ 'Fn::GetAtt': [logicalId(stack.eventBus.bus), 'Arn'] });
   });
 });

@@ -3,13 +3,14 @@ import { pathToFileURL } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { LAMBDA_ENV, requiredEnv } from '../../functions/lambda/env.ts';
 import { HANDLERS, handlerEntryPath, type HandlerName } from '../../infra/cdk/handlers.ts';
-import { DEPROVISIONING_WORKFLOW, PROVISIONING_WORKFLOW } from '../../infra/cdk/workflows.ts';
+import { BOOTSTRAP_LAMBDA_ENV } from '../../functions/lambda/awsBootstrapEnv.ts';
+import { BOOTSTRAP_WORKFLOW, DEPROVISIONING_WORKFLOW, PROVISIONING_WORKFLOW } from '../../infra/cdk/workflows.ts';
 
 const names = Object.keys(HANDLERS) as HandlerName[];
 
 /** The exports each entry must have: `handler`, or one per task for a workflow's entry. */
 const exportsOf = (name: HandlerName): string[] => {
-  const workflow = [PROVISIONING_WORKFLOW, DEPROVISIONING_WORKFLOW].find((w) => w.handler === name);
+  const workflow = [PROVISIONING_WORKFLOW, DEPROVISIONING_WORKFLOW, BOOTSTRAP_WORKFLOW].find((w) => w.handler === name);
   return workflow ? [...new Set(Object.values(workflow.functions))] : ['handler'];
 };
 
@@ -21,6 +22,7 @@ describe('handler registry', () => {
     process.env[LAMBDA_ENV.awsPartition] = 'aws';
     process.env.AWS_REGION ??= 'eu-west-1';
     process.env[LAMBDA_ENV.userPoolId] = 'eu-west-1_Registry01';
+    process.env[BOOTSTRAP_LAMBDA_ENV.bootstrapStateMachineArn] = 'arn:aws:states:eu-west-1:123456789012:stateMachine:registry-test';
     expect(names.length).toBeGreaterThanOrEqual(5);
     for (const name of names) {
       const path = handlerEntryPath(name);

@@ -9,7 +9,8 @@ import { applySubstitutions } from '../../functions/workflows/aslDefinition.ts';
 import { IOT_STAR_ACTIONS } from '../../infra/cdk/registryAccess.ts';
 import { REPO_ROOT } from '../../infra/cdk/handlers.ts';
 import type { Workflow } from '../../infra/cdk/constructs/workflow.ts';
-import { DEPROVISIONING_WORKFLOW, PROVISIONING_WORKFLOW, type WorkflowSpec } from '../../infra/cdk/workflows.ts';
+import { BOOTSTRAP_DELIVERY_TOPICS, BOOTSTRAP_WORKFLOW, DEPROVISIONING_WORKFLOW, PROVISIONING_WORKFLOW, type WorkflowSpec } from '../../infra/cdk/workflows.ts';
+import { topics } from '../../schemas/topics/topics.ts';
 import { allowedActions, synthesizeFleet, type SynthesizedFleet } from './synthesizedFleet.ts';
 import { asList } from './templateValues.ts';
 
@@ -22,9 +23,10 @@ afterAll(() => fleet.remove());
 const workflows = (): [WorkflowSpec, Workflow][] => [
   [PROVISIONING_WORKFLOW, fleet.stack.provisioning],
   [DEPROVISIONING_WORKFLOW, fleet.stack.deprovisioning],
+  [BOOTSTRAP_WORKFLOW, fleet.stack.bootstrap],
 ];
 
-describe.each([PROVISIONING_WORKFLOW.name, DEPROVISIONING_WORKFLOW.name])('the %s state machine', (name) => {
+describe.each([PROVISIONING_WORKFLOW.name, DEPROVISIONING_WORKFLOW.name, BOOTSTRAP_WORKFLOW.name])('the %s state machine', (name) => {
   const pick = () => workflows().find(([spec]) => spec.name === name)!;
 
   it('deploys the workflow file itself; substituted, it equals the file with each task Lambda ARN put in', () => {
@@ -125,11 +127,92 @@ describe('task Lambdas: each role allows only the calls of its task', () => {
   });
 
   it('uses Resource "*" only for the IoT actions IAM offers no resource type for', () => {
-    for (const [, w] of workflows()) {
-      for (const task of w.tasks.values()) {
+    for (const [spec, w] of workflows()) {
+      for (const [fn, task] of w.tasks) {
+        // DescribeEndpoint only for a task that declares it looks the endpoint up.
+        const allowed = [...IOT_STAR_ACTIONS, ...((spec.tasks as Record<string, { iotEndpoint?: boolean }>)[fn]?.iotEndpoint ? ['iot:DescribeEndpoint'] : [])];
         const star = fleet.statementsOf(task.role).filter((s) => asList(s.Resource).includes('*'));
-        for (const s of star) expect(asList(s.Action).every((a) => IOT_STAR_ACTIONS.includes(a))).toBe(true);
+        for (const s of star) expect({ fn, actions: asList(s.Action).filter((a) => !allowed.includes(a)) }).toEqual({ fn, actions: [] });
       }
+    }
+  });
+
+  it('gives each task Lambda at least the time its state allows it (TimeoutSeconds), so the definition decides', () => {
+    for (const [spec, w] of workflows()) {
+      const definition = JSON.parse(readFileSync(join(REPO_ROOT, spec.definitionFile), 'utf8')) as unknown;
+      const states: { Resource?: string; TimeoutSeconds?: number }[] = [];
+      const collect = (v: unknown): void => {
+        if (Array.isArray(v)) v.forEach(collect);
+        else if (v !== null && typeof v === 'object') {
+          const o = v as Record<string, unknown>;
+          if (o.Type === 'Task') states.push(o);
+          Object.values(o).forEach(collect);
+        }
+      };
+      collect(definition);
+      expect(states.length).toBeGreaterThan(0);
+      for (const state of states) {
+        const fn = (spec.functions as Record<string, string>)[state.Resource!.slice(2, -1)]!;
+        const lambda = fleet.resources[fleet.logicalId(w.tasks.get(fn)!.fn)]!.Properties!;
+        expect({ fn, enough: (lambda.Timeout as number) >= (state.TimeoutSeconds ?? 60) }).toEqual({ fn, enough: true });
+      }
+    }
+  });
+});
+
+describe('bootstrap tasks: only DeliverCredentials touches a private key, and only to hand it to a bridge', () => {
+  const b = () => fleet.stack.bootstrap;
+  const statementsOf = (fn: string) => fleet.statementsOf(b().tasks.get(fn)!.role);
+  const credentialsArn = () => ({ 'Fn::GetAtt': [fleet.logicalId(fleet.stack.storage.credentials), 'Arn'] });
+
+  it('lets DeliverCredentials read and decrypt each device’s MQTT credentials and nothing else of the credentials area', () => {
+    const s = statementsOf('deliverBootstrapCredentials');
+    const s3 = s.filter((x) => asList(x.Action).some((a) => a.startsWith('s3:')));
+    expect(s3).toEqual([
+      expect.objectContaining({ Action: 's3:GetObject', Resource: { 'Fn::Join': ['', [credentialsArn(), '/devices/*/mqtt.json']] } }),
+      // Names only, under devices/: without it a missing object reads as 403 instead of "not provisioned".
+      expect.objectContaining({ Action: 's3:ListBucket', Resource: credentialsArn(), Condition: { StringLike: { 's3:prefix': ['devices/*'] } } }),
+    ]);
+    const kms = s.filter((x) => asList(x.Action).some((a) => a.startsWith('kms:')));
+    expect(kms).toEqual([expect.objectContaining({ Action: 'kms:Decrypt', Resource: { 'Fn::GetAtt': [fleet.logicalId(fleet.stack.storage.credentialsKey), 'Arn'] } })]);
+    // It reads the device's stream position; it appends nothing.
+    expect(allowedActions(s).filter((a) => a.startsWith('dynamodb:'))).toEqual(['dynamodb:GetItem', 'dynamodb:Query']);
+  });
+
+  it('lets DeliverCredentials publish only to bridges’ bootstrap topics, and no other role in the stack publish at all', () => {
+    const publish = statementsOf('deliverBootstrapCredentials').filter((x) => asList(x.Action).includes('iot:Publish'));
+    expect(publish).toEqual([
+      expect.objectContaining({
+        Action: 'iot:Publish',
+        Resource: {
+          'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':iot:', { Ref: 'AWS::Region' }, ':', { Ref: 'AWS::AccountId' }, `:topic/${BOOTSTRAP_DELIVERY_TOPICS}`]],
+        },
+      }),
+    ]);
+    // IAM's `*` matches any characters: the pattern covers the topics the task builds and no other kind.
+    const iamMatch = (topic: string) => new RegExp(`^${BOOTSTRAP_DELIVERY_TOPICS.split('*').map((p) => p.replace(/[.+?^${}()|[\]\\]/g, '\\$&')).join('.*')}$`).test(topic);
+    expect(iamMatch(topics.bootstrapResponse('aws-1', 'meter-1'))).toBe(true);
+    expect(iamMatch(topics.bootstrapResponse('aws-6', 'lund:w-0042'))).toBe(true);
+    for (const other of [topics.commandRequest('meter-1', 'c-1'), topics.bridgeEvent('aws-1', 'register', 'meter-1'), topics.deviceState('meter-1'), topics.bridgeStatus('aws-1')]) {
+      expect({ other, matches: iamMatch(other) }).toEqual({ other, matches: false });
+    }
+    const everyPublisher = Object.entries(fleet.resources)
+      .filter(([, r]) => r.Type === 'AWS::IAM::Policy')
+      .filter(([, r]) => asList((r.Properties!.PolicyDocument as { Statement: { Action: string | string[] }[] }).Statement).some((x) => asList(x.Action).includes('iot:Publish')))
+      .map(([id]) => id);
+    expect(everyPublisher).toEqual([fleet.stack.getLogicalId(b().tasks.get('deliverBootstrapCredentials')!.role.node.findChild('DefaultPolicy').node.defaultChild as never)]);
+  });
+
+  it('keeps the other tasks off the credentials, the data plane and (but for recording) off writes', () => {
+    const expected: Record<string, string[]> = {
+      checkBootstrapDevice: ['dynamodb:GetItem', 'dynamodb:Query', 'iot:DescribeCertificate', 'iot:ListPrincipalThings', 'logs:CreateLogStream', 'logs:PutLogEvents'],
+      checkBootstrapResult: ['dynamodb:GetItem', 'dynamodb:Query', 'logs:CreateLogStream', 'logs:PutLogEvents'],
+    };
+    for (const [fn, actions] of Object.entries(expected)) expect({ fn, actions: allowedActions(statementsOf(fn)) }).toEqual({ fn, actions });
+    for (const fn of ['recordBootstrapRejected', 'recordDeviceBootstrapped', 'recordBootstrapFailed']) {
+      const actions = allowedActions(statementsOf(fn));
+      expect({ fn, others: actions.filter((a) => !a.startsWith('dynamodb:') && !a.startsWith('logs:')) }).toEqual({ fn, others: [] });
+      expect(actions).toContain('dynamodb:PutItem');
     }
   });
 });

@@ -1,12 +1,13 @@
 import { RemovalPolicy, Stack } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as iot from 'aws-cdk-lib/aws-iot';
-import * as lambda from 'aws-cdk-lib/aws-lambda';
+import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
 import { DEVICE_POLICY_NAME } from '../../../functions/registry/devicePolicy.ts';
 import { topicFilters } from '../../../schemas/topics/topics.ts';
 import { devicePolicyFor } from '../devicePolicyDocument.ts';
+import { base64PayloadSql, lambdaTopicRule } from '../lambdaTopicRule.ts';
 
 export interface DeviceIngressProps {
   /** The decode step the device data rules invoke. */
@@ -18,8 +19,7 @@ export interface DeviceIngressProps {
  * base64-encoded in the SQL (AWS IoT "Working with binary payloads"); topic(3) is the thing name,
  * which the device policy pins to the certificate's thing.
  */
-export const deviceDataSql = (topicFilter: string): string =>
-  `SELECT encode(*, 'base64') AS payloadBase64, topic() AS topic, topic(3) AS thingName, timestamp() AS receivedAt FROM '${topicFilter}'`;
+export const deviceDataSql = (topicFilter: string): string => base64PayloadSql(topicFilter, 'topic() AS topic, topic(3) AS thingName');
 
 /** The rules this construct deploys: one per device data channel (schemas/topics). */
 export const DEVICE_DATA_RULES = [
@@ -37,6 +37,8 @@ export class DeviceIngress extends Construct {
   readonly devicePolicy: iot.CfnPolicy;
   readonly rules: iot.CfnTopicRule[] = [];
   readonly ruleErrors: logs.LogGroup;
+  /** Every IoT rule's error action: the rule error log group, written by a role IoT assumes. */
+  readonly errorAction: iot.CfnTopicRule.ActionProperty;
 
   constructor(scope: Construct, id: string, props: DeviceIngressProps) {
     super(scope, id);
@@ -59,26 +61,10 @@ export class DeviceIngress extends Construct {
       }),
     );
 
+    this.errorAction = { cloudwatchLogs: { logGroupName: this.ruleErrors.logGroupName, roleArn: errorRole.roleArn } };
+
     for (const rule of DEVICE_DATA_RULES) {
-      const topicRule = new iot.CfnTopicRule(this, rule.id, {
-        ruleName: rule.name,
-        topicRulePayload: {
-          sql: deviceDataSql(rule.filter),
-          awsIotSqlVersion: '2016-03-23',
-          ruleDisabled: false,
-          actions: [{ lambda: { functionArn: props.decode.functionArn } }],
-          errorAction: { cloudwatchLogs: { logGroupName: this.ruleErrors.logGroupName, roleArn: errorRole.roleArn } },
-        },
-      });
-      // Only this rule of this account may invoke the decode step.
-      new lambda.CfnPermission(this, `${rule.id}Invoke`, {
-        action: 'lambda:InvokeFunction',
-        functionName: props.decode.functionArn,
-        principal: 'iot.amazonaws.com',
-        sourceArn: topicRule.attrArn,
-        sourceAccount: Stack.of(this).account,
-      });
-      this.rules.push(topicRule);
+      this.rules.push(lambdaTopicRule(this, rule.id, { ruleName: rule.name, sql: deviceDataSql(rule.filter), fn: props.decode, errorAction: this.errorAction }));
     }
   }
 }

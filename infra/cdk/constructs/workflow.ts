@@ -6,6 +6,7 @@ import { Construct } from 'constructs';
 import { findPlaceholders, readDefinitionFile } from '../../../functions/workflows/aslDefinition.ts';
 import { REPO_ROOT } from '../handlers.ts';
 import { grantObjects, type ObjectArea } from '../objectAccess.ts';
+import { grantIotEndpointLookup, grantIotPublish } from '../iotDataAccess.ts';
 import { grantRegistry } from '../registryAccess.ts';
 import { OBJECT_PREFIXES, type WorkflowSpec } from '../workflows.ts';
 import type { EventStore } from './eventStore.ts';
@@ -65,9 +66,12 @@ export class Workflow extends Construct {
       if (access.eventStore) props.eventStore.grantStoreAccess(task.role, access.eventStore);
       for (const area of ['uploads', 'credentials', 'reports'] as const) {
         const uses = access[area];
-        if (uses && uses.length > 0) grantObjects(task.role, props.areas[area], uses, OBJECT_PREFIXES[area]);
+        const keys = area === 'credentials' ? access.credentialKeys : undefined;
+        if (uses && uses.length > 0) grantObjects(task.role, props.areas[area], uses, OBJECT_PREFIXES[area], keys);
       }
       if (access.registry && access.registry.length > 0) grantRegistry(task.role, access.registry);
+      if (access.iotPublish && access.iotPublish.length > 0) grantIotPublish(task.role, access.iotPublish);
+      if (access.iotEndpoint) grantIotEndpointLookup(task.role);
       tasks.set(functionName, task);
     }
     this.tasks = tasks;

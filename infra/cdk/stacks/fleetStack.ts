@@ -5,6 +5,7 @@ import { asInterface } from '../cdkInterop.ts';
 import { LAMBDA_ENV } from '../../../functions/lambda/env.ts';
 import { AlarmSubscription } from '../constructs/alarmSubscription.ts';
 import { BridgeService } from '../constructs/bridgeService.ts';
+import { BridgeTraffic } from '../constructs/bridgeTraffic.ts';
 import { DeviceIngress } from '../constructs/deviceIngress.ts';
 import { EventBus } from '../constructs/eventBus.ts';
 import { EventStore } from '../constructs/eventStore.ts';
@@ -16,13 +17,14 @@ import { ProvisioningTrigger } from '../constructs/provisioningTrigger.ts';
 import { SchemaRegistry } from '../constructs/schemaRegistry.ts';
 import { Storage } from '../constructs/storage.ts';
 import { Workflow } from '../constructs/workflow.ts';
-import { DEPROVISIONING_WORKFLOW, PROVISIONING_WORKFLOW } from '../workflows.ts';
+import { BOOTSTRAP_WORKFLOW, DEPROVISIONING_WORKFLOW, PROVISIONING_WORKFLOW } from '../workflows.ts';
 
 /**
  * The fleet backend on AWS: event store, bus, the ingestion path (IoT rules → decode → bus →
  * append), the outbox and projections on the store's stream, the schema registry, the object
- * buckets, the provisioning and deprovisioning workflows, the operator API and the LwM2M bridge
- * service. It only composes; each capability is its own construct (infra/cdk/README.md).
+ * buckets, the provisioning, deprovisioning and bootstrap workflows, the bridge-traffic rules,
+ * the operator API and the LwM2M bridge service. It only composes; each capability is its own
+ * construct (infra/cdk/README.md).
  */
 export class FleetStack extends Stack {
   readonly eventStore: EventStore;
@@ -33,6 +35,8 @@ export class FleetStack extends Stack {
   readonly decode: HandlerFunction;
   readonly provisioning: Workflow;
   readonly deprovisioning: Workflow;
+  readonly bootstrap: Workflow;
+  readonly bridgeTraffic: BridgeTraffic;
   readonly provisioningTrigger: ProvisioningTrigger;
   readonly outbox: Outbox;
   readonly projections: Projections;
@@ -85,6 +89,14 @@ export class FleetStack extends Stack {
     };
     this.provisioning = new Workflow(this, 'Provisioning', { ...workflowProps, spec: PROVISIONING_WORKFLOW });
     this.deprovisioning = new Workflow(this, 'Deprovisioning', { ...workflowProps, spec: DEPROVISIONING_WORKFLOW });
+    this.bootstrap = new Workflow(this, 'Bootstrap', { ...workflowProps, spec: BOOTSTRAP_WORKFLOW });
+    this.bridgeTraffic = new BridgeTraffic(this, 'BridgeTraffic', {
+      eventStore: this.eventStore,
+      bus,
+      directory: this.projections.tables.directory,
+      bootstrap: this.bootstrap.stateMachine,
+      errorAction: this.ingress.errorAction,
+    });
     this.provisioningTrigger = new ProvisioningTrigger(this, 'ProvisioningTrigger', {
       uploads: s.uploads,
       stateMachine: this.provisioning.stateMachine,

@@ -1,0 +1,19 @@
+import { IoTClient } from '@aws-sdk/client-iot';
+import { awsCredentials, awsDeviceRegistry, awsEventStore } from './awsAdapters.ts';
+import { allowPlainCoapFrom } from './awsBootstrapEnv.ts';
+import { awsBootstrapTasks } from './awsBootstrapTasks.ts';
+import { createIotDataPlaneClient } from './iotDataPlanePublisher.ts';
+
+// Composition root of the bootstrap state machine's Lambdas: one export per task, named as
+// BOOTSTRAP_FUNCTIONS names them. Clients are built once per container; nothing calls AWS until a
+// task runs (the IoT endpoint is looked up by the first delivery).
+const tasks = awsBootstrapTasks({
+  eventStore: awsEventStore(),
+  registry: awsDeviceRegistry(),
+  credentials: awsCredentials(),
+  allowPlainCoap: allowPlainCoapFrom(),
+  iot: new IoTClient({}),
+  dataPlane: (host) => createIotDataPlaneClient({ endpoint: `https://${host}` }),
+});
+
+export const { checkBootstrapDevice, recordBootstrapRejected, deliverBootstrapCredentials, checkBootstrapResult, recordDeviceBootstrapped, recordBootstrapFailed } = tasks;

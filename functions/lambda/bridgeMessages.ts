@@ -1,0 +1,20 @@
+import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
+import { SFNClient } from '@aws-sdk/client-sfn';
+import { handleBridgeMessage } from '../bridgeMessages/handleBridgeMessage.ts';
+import { createEventBridgeBus } from '../bus/eventBridgeBus.ts';
+import { awsEventStore, dynamoDocumentClient } from './awsAdapters.ts';
+import { BOOTSTRAP_LAMBDA_ENV } from './awsBootstrapEnv.ts';
+import { awsBridgePorts } from './awsBridgePorts.ts';
+import { LAMBDA_ENV, requiredEnv } from './env.ts';
+import { stepFunctionsBootstrapStarter } from './startBootstrapExecution.ts';
+
+// Composition root of the bridge rules' Lambda action (dt/lwm2m-bridge/+/+/+ and
+// dt/lwm2m-bridge/+/status): config and clients once per container.
+export const handler = handleBridgeMessage(
+  awsBridgePorts({
+    events: awsEventStore(),
+    directory: { client: dynamoDocumentClient(), tableName: requiredEnv(LAMBDA_ENV.directoryTable) },
+    bus: createEventBridgeBus({ client: new EventBridgeClient({}), eventBusName: requiredEnv(LAMBDA_ENV.eventBusName) }),
+    startBootstrap: stepFunctionsBootstrapStarter(new SFNClient({}), requiredEnv(BOOTSTRAP_LAMBDA_ENV.bootstrapStateMachineArn)),
+  }),
+);

@@ -1,0 +1,165 @@
+import { CreateTableCommand } from '@aws-sdk/client-dynamodb';
+import type { PutEventsCommand, PutEventsCommandOutput } from '@aws-sdk/client-eventbridge';
+import type { StartExecutionCommand, StartExecutionCommandOutput } from '@aws-sdk/client-sfn';
+import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import type { Context } from 'aws-lambda';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { bootstrapExecution } from '../../functions/bootstrap/bootstrapTrigger.ts';
+import type { BridgeRuleMessage } from '../../functions/bridgeMessages/bridgeRuleMessage.ts';
+import { handleBridgeMessage } from '../../functions/bridgeMessages/handleBridgeMessage.ts';
+import { createEventBridgeBus } from '../../functions/bus/eventBridgeBus.ts';
+import { createDynamoEventStore } from '../../functions/eventStore/dynamoEventStore.ts';
+import { createEventStoreTable } from '../../functions/eventStore/dynamoTableDesign.ts';
+import type { EventStore } from '../../functions/eventStore/eventStore.ts';
+import { awsBridgePorts, SessionsNotOnAws } from '../../functions/lambda/awsBridgePorts.ts';
+import { stepFunctionsBootstrapStarter } from '../../functions/lambda/startBootstrapExecution.ts';
+import { createDynamoProjector } from '../../functions/projections/dynamoProjectionTables.ts';
+import { PROJECTION_TABLES } from '../../functions/projections/projectionTableDesign.ts';
+import { encodeSenmlCbor } from '../../schemas/senml/index.ts';
+import { topics, type BridgeEvent } from '../../schemas/topics/topics.ts';
+import { startDynalite, type LocalDynamo } from '../support/dynalite.ts';
+import { newEvent, provisioned } from '../support/events.ts';
+
+// The bridge rules' Lambda as bridgeMessages.ts composes it (handleBridgeMessage over awsBridgePorts):
+// the DynamoDB event store and the directory table on dynalite, written by the real projector;
+// Step Functions and EventBridge are answered at their SDK `send`, where the adapters end.
+const STATE_MACHINE = 'arn:aws:states:eu-west-1:123456789012:stateMachine:BootstrapStateMachine';
+let dynamo: LocalDynamo;
+let events: EventStore;
+const starts: StartExecutionCommand['input'][] = [];
+const puts: PutEventsCommand['input'][] = [];
+/** Step Functions as it answers a second start of a name it already ran. */
+let startedNames = new Set<string>();
+/** Streams the handler read: a data message should cost a directory read, not a stream fold. */
+const streamReads: string[] = [];
+let handler: ReturnType<typeof handleBridgeMessage>;
+
+const T = '2026-05-01T10:00:00.000Z';
+const run = (topic: string, payload: Buffer | string, clientId = 'bridge:aws-1') =>
+  handler({ topic, clientId, payloadBase64: Buffer.from(payload).toString('base64'), receivedAt: Date.parse(T) } satisfies BridgeRuleMessage, {} as Context);
+const event = (e: BridgeEvent, thing: string, body: unknown) => run(topics.bridgeEvent('aws-1', e, thing), Buffer.isBuffer(body) ? body : JSON.stringify(body));
+const register = (thing: string, objectLinks: string, at = '2026-05-01T09:59:58.000Z') =>
+  event('register', thing, { endpoint: thing, lwm2mVersion: '1.1', lifetimeSeconds: 300, queueMode: false, objectLinks, location: '/rd/7', registeredAt: at, transport: 'coaps' });
+
+beforeAll(async () => {
+  dynamo = await startDynalite();
+  const doc = DynamoDBDocumentClient.from(dynamo.client);
+  await createEventStoreTable(dynamo.client, 'events');
+  await dynamo.client.send(
+    new CreateTableCommand({ TableName: 'directory', KeySchema: [{ AttributeName: 'pk', KeyType: 'HASH' }], AttributeDefinitions: [{ AttributeName: 'pk', AttributeType: 'S' }], BillingMode: 'PAY_PER_REQUEST' }),
+  );
+  events = createDynamoEventStore({ client: doc, tableName: 'events' });
+  // meter-1 and meter-3 are in the directory (the projector folded them); meter-2 is provisioned
+  // but not projected yet; meter-3 was deprovisioned since.
+  for (const thing of ['meter-1', 'meter-2', 'meter-3']) await events.append({ streamId: `device-${thing}`, expectedVersion: 0, events: [provisioned(thing)] });
+  await events.append({ streamId: 'device-meter-3', expectedVersion: 1, events: [newEvent('DeviceDeprovisioned', { thingName: 'meter-3', reason: 'pole replaced' })] });
+  const projector = createDynamoProjector({ client: doc, tables: [{ ...PROJECTION_TABLES.directory, tableName: 'directory' }] });
+  const result = await projector.project([...(await events.readStream('device-meter-1')), ...(await events.readStream('device-meter-3'))]);
+  expect(result.failures).toEqual([]);
+
+  handler = handleBridgeMessage(
+    awsBridgePorts({
+      events: { ...events, readStream: (streamId, range) => (streamReads.push(streamId), events.readStream(streamId, range)) },
+      directory: { client: doc, tableName: 'directory' },
+      bus: createEventBridgeBus({
+        client: {
+          send: (c: PutEventsCommand) => {
+            puts.push(c.input);
+            return Promise.resolve({ FailedEntryCount: 0, Entries: (c.input.Entries ?? []).map((_, i) => ({ EventId: `e-${puts.length}-${i}` })), $metadata: {} } as PutEventsCommandOutput);
+          },
+        },
+        eventBusName: 'fleet',
+      }),
+      startBootstrap: stepFunctionsBootstrapStarter(
+        {
+          send: (c: StartExecutionCommand) => {
+            starts.push(c.input);
+            if (startedNames.has(c.input.name!)) return Promise.reject(Object.assign(new Error(`Execution Already Exists: '${c.input.name}'`), { name: 'ExecutionAlreadyExists' }));
+            startedNames.add(c.input.name!);
+            return Promise.resolve({ executionArn: `${STATE_MACHINE}:${c.input.name}`, startDate: new Date(), $metadata: {} } as StartExecutionCommandOutput);
+          },
+        },
+        STATE_MACHINE,
+      ),
+    }),
+  );
+});
+
+afterAll(() => dynamo.close());
+
+describe('registrations on AWS: the embedded trigger decision, starting the bootstrap state machine', () => {
+  it('starts the state machine for a registration without MQTT credentials, under the name derived from it', async () => {
+    starts.length = 0;
+    const result = await register('meter-1', '</1/0>,</3/0>,</18830>');
+    const input = { thingName: 'meter-1', bridgeId: 'aws-1', transport: 'coaps', trigger: 'register /rd/7 2026-05-01T09:59:58.000Z' } as const;
+    const name = bootstrapExecution(input).name;
+    expect(result).toEqual({ outcome: 'recorded', events: ['DeviceRegistered'], bootstrap: name });
+    expect(starts).toEqual([{ stateMachineArn: STATE_MACHINE, name, input: JSON.stringify(input) }]);
+  });
+
+  it('treats ExecutionAlreadyExists on a redelivered registration as already started, and records nothing twice', async () => {
+    starts.length = 0;
+    const again = await register('meter-1', '</1/0>,</3/0>,</18830>');
+    expect(again.bootstrap).toMatch(/^bs-meter-1-/);
+    expect(starts).toHaveLength(1);
+    const registered = (await events.readStream('device-meter-1')).filter((e) => e.type === 'DeviceRegistered');
+    expect(registered).toHaveLength(1);
+  });
+
+  it('starts nothing for a device that has credentials, or cannot take them, or no manifest brought in', async () => {
+    starts.length = 0;
+    await expect(register('meter-1', '</1/0>,</3/0>,</18830/0>', '2026-05-01T10:05:00.000Z')).resolves.toEqual({ outcome: 'recorded', events: ['DeviceRegistered'] });
+    await expect(register('meter-1', '</1/0>,</3/0>', '2026-05-01T10:06:00.000Z')).resolves.toEqual({ outcome: 'recorded', events: ['DeviceRegistered'] });
+    await expect(register('stranger-9', '</1/0>,</18830>')).resolves.toEqual({ outcome: 'rejected', events: ['BootstrapRejected'] });
+    // A deprovisioned device is refused from its own stream, which the directory need not have caught up with.
+    await expect(register('meter-3', '</1/0>,</18830>')).resolves.toEqual({ outcome: 'rejected', events: ['BootstrapRejected'] });
+    expect(starts).toEqual([]);
+    expect((await events.readStream('endpoint-stranger-9')).map((e) => [e.type, (e.data as { reason: string }).reason])).toEqual([['BootstrapRejected', 'unknown-device']]);
+    expect(await events.readStream('device-stranger-9')).toEqual([]);
+  });
+
+  it('starts one for a bootstrap request, as plain CoAP when the session is not authenticated', async () => {
+    starts.length = 0;
+    startedNames = new Set();
+    await event('bootstrap-request', 'meter-2', { endpoint: 'meter-2', at: T, authenticated: false });
+    expect(starts.map((s) => JSON.parse(s.input!) as unknown)).toEqual([{ thingName: 'meter-2', bridgeId: 'aws-1', transport: 'coap', trigger: `bootstrap-request ${T}` }]);
+  });
+});
+
+describe('other bridge messages on AWS', () => {
+  const senml = encodeSenmlCbor([{ bn: '/3303/0/', bt: 1777629600, n: '5700', v: 21.5, u: 'Cel' }], { profile: 'lwm2m' });
+
+  it('relays notify data onto the fleet bus as the decode step does, for devices the directory knows and ones it does not know yet', async () => {
+    puts.length = 0;
+    streamReads.length = 0;
+    await expect(event('notify', 'meter-1', Buffer.from(senml))).resolves.toEqual({ outcome: 'ingested', events: [] });
+    expect(streamReads).toEqual([]);
+    await expect(event('notify', 'meter-2', Buffer.from(senml))).resolves.toEqual({ outcome: 'ingested', events: [] });
+    expect(streamReads).toEqual(['device-meter-2']);
+    const entries = puts.flatMap((p) => p.Entries ?? []);
+    expect(entries.map((e) => [e.EventBusName, e.DetailType])).toEqual([
+      ['fleet', 'DeviceStateReported'],
+      ['fleet', 'DeviceStateReported'],
+    ]);
+    expect(entries.map((e) => (JSON.parse(e.Detail!) as { data: { thingName: string; topic: string } }).data)).toMatchObject([
+      { thingName: 'meter-1', topic: 'dt/lwm2m-bridge/aws-1/notify/meter-1' },
+      { thingName: 'meter-2', topic: 'dt/lwm2m-bridge/aws-1/notify/meter-2' },
+    ]);
+  });
+
+  it('keeps data about a deprovisioned device as a rejection in the bridge’s stream, off the bus', async () => {
+    puts.length = 0;
+    await expect(event('notify', 'meter-3', Buffer.from(senml))).resolves.toEqual({ outcome: 'rejected', events: ['MessageRejected'] });
+    expect(puts).toEqual([]);
+    const kept = (await events.readStream('bridge-aws-1')).filter((e) => e.type === 'MessageRejected').map((e) => e.data as { stage: string; reason: string });
+    expect(kept.at(-1)!.stage).toBe('unknown-device');
+    expect(kept.at(-1)!.reason).toMatch(/meter-3, which was deprovisioned/);
+  });
+
+  it('records a bridge online; refuses to record an offline it cannot apply (no device-sessions table on AWS yet)', async () => {
+    await expect(run(topics.bridgeStatus('aws-1'), JSON.stringify({ bridgeId: 'aws-1', status: 'online', at: T }))).resolves.toEqual({ outcome: 'recorded', events: ['BridgeStatusChanged'] });
+    const before = (await events.readStream('bridge-aws-1')).length;
+    await expect(run(topics.bridgeStatus('aws-1'), JSON.stringify({ bridgeId: 'aws-1', status: 'offline', at: T }))).rejects.toBeInstanceOf(SessionsNotOnAws);
+    expect((await events.readStream('bridge-aws-1')).length).toBe(before);
+  });
+});
