@@ -1,10 +1,11 @@
 import { z } from 'zod';
 
 /**
- * One message a bridge published, as the IoT rule on `dt/lwm2m-bridge/#` hands it to a Lambda:
+ * One message a bridge published, as the IoT rules on `dt/lwm2m-bridge/+/+/+` and
+ * `dt/lwm2m-bridge/+/status` (infra/cdk/constructs/bridgeTraffic.ts) hand it to a Lambda:
  *
  *   SELECT topic() AS topic, clientid() AS clientId, encode(*, 'base64') AS payloadBase64,
- *          timestamp() AS receivedAt FROM 'dt/lwm2m-bridge/#'
+ *          timestamp() AS receivedAt FROM '<filter>'
  *
  * and as the embedded broker's onPublish hands it over (embeddedBridgeMessages.ts). The payload is
  * base64 because a Lambda action cannot carry raw bytes (notify and send are SenML CBOR).

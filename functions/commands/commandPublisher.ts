@@ -4,8 +4,8 @@ import { topics } from '../../schemas/topics/topics.ts';
 /**
  * Hands a command request to the MQTT broker on `cmd/lwm2m/<thing>/req/<commandId>`, where every
  * bridge (and a device that speaks MQTT itself) subscribes; the one holding the device relays it.
- * Embedded: the broker's server-side publish (below). AWS: the IoT data plane's Publish; that
- * adapter is not written yet.
+ * Embedded: the broker's server-side publish (below). AWS: the IoT data plane's Publish
+ * (functions/lambda/iotDataPlanePublisher.ts).
  */
 export interface CommandPublisher {
   publish(thingName: string, message: CommandRequestMessage): Promise<{ readonly topic: string }>;

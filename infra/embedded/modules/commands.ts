@@ -33,8 +33,8 @@ export interface RunningCommands extends RunningModule {
 /**
  * Device control in the embedded system: the command routes, answers from bridges (and devices)
  * taken from the broker, the command-audit projection and its queries, and the expiry sweeper.
- * Commands go out through the broker's server-side publish; on AWS the same handlers would use the
- * IoT data plane (not written yet).
+ * Commands go out through the broker's server-side publish; on AWS the same handlers use the
+ * IoT data plane (functions/lambda/iotDataPlanePublisher.ts).
  */
 export const commandsModule = (options: CommandsModuleOptions = {}, onStarted?: (m: RunningCommands) => void): SystemModule => ({
   name: 'commands',
