@@ -112,6 +112,7 @@ export const lwm2mBridgeModule = (options: Lwm2mBridgeModuleOptions = {}, onStar
       if (plainAddress !== undefined) endpoints['coap'] = `coap://${urlHost(plainAddress.address)}:${plainAddress.port}`;
       let bridge: Bridge | undefined;
       let connecting: Promise<Bridge> | undefined;
+      let stopping: Promise<void> | undefined;
       const running: RunningLwm2mBridge = {
         server,
         dtls,
@@ -142,13 +143,18 @@ export const lwm2mBridgeModule = (options: Lwm2mBridgeModuleOptions = {}, onStar
           }).then((b) => (bridge = b));
           return connecting;
         },
-        async stop() {
-          // The bridge publishes `offline` while the broker is still up (this module stops before it).
-          if (connecting) await connecting.then((b) => b.close(), () => undefined);
-          await psks.stop();
-          // Closes the transports under it too.
-          await server.close();
-          await retire(registry, identity, log);
+        stop() {
+          // Once: a second stop (a test that restarted the bridge, then the system stopping) must not
+          // retire the bridge's certificate twice.
+          stopping ??= (async () => {
+            // The bridge publishes `offline` while the broker is still up (this module stops before it).
+            if (connecting) await connecting.then((b) => b.close(), () => undefined);
+            await psks.stop();
+            // Closes the transports under it too.
+            await server.close();
+            await retire(registry, identity, log);
+          })();
+          return stopping;
         },
       };
       onStarted?.(running);
