@@ -26,12 +26,15 @@ export const defineProjection = <Row, T extends EventType>(p: Projection<Row, T>
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 export type AnyProjection = Projection<any, any>;
 
-/** Folds events over rows in memory: the reference semantics the engine must match, and handy in tests. */
+/**
+ * Folds events over rows in memory: the reference semantics the engine must match. Folds events into rows: only handled types, every key an event names, `undefined` deletes.
+ * Pass `rows` to continue a fold page by page (a replay holds one page of events at a time).
+ */
 export const foldProjection = <Row, T extends EventType>(
   projection: Projection<Row, T>,
   events: Iterable<DomainEvent>,
+  rows: Map<string, Row> = new Map<string, Row>(),
 ): Map<string, Row> => {
-  const rows = new Map<string, Row>();
   const handled = new Set<string>(projection.handles);
   for (const event of events) {
     if (!handled.has(event.type)) continue;

@@ -1,28 +1,9 @@
 import type { DomainEvent, EventType } from '../../events/catalog/index.ts';
 import type { StoredEvent } from '../../events/envelope.ts';
-import type { EventOf, Projection } from '../../events/projections/projection.ts';
+import { foldProjection, type Projection } from '../../events/projections/projection.ts';
 import { upcast, UnknownEventError } from '../../events/upcasting.ts';
 import type { EventStore } from '../eventStore/eventStore.ts';
 
-/**
- * `foldProjection` (events/projections/projection.ts) continued across pages: folds `events` into
- * `rows`, which carry over from the previous page. The same rules: only handled types, every key an
- * event names, `undefined` deletes. Kept here rather than reading a whole stream into one iterable,
- * so a replay holds one page of events at a time.
- */
-export const foldInto = <Row, T extends EventType>(projection: Projection<Row, T>, rows: Map<string, Row>, events: Iterable<DomainEvent>): Map<string, Row> => {
-  const handled = new Set<string>(projection.handles);
-  for (const event of events) {
-    if (!handled.has(event.type)) continue;
-    const e = event as EventOf<T>;
-    for (const key of projection.keys(e)) {
-      const next = projection.apply(rows.get(key), e, key);
-      if (next === undefined) rows.delete(key);
-      else rows.set(key, next);
-    }
-  }
-  return rows;
-};
 
 /** Events no projection can read are skipped by the projection engine; a replay skips them too. */
 const readable = (events: readonly StoredEvent[], handled: ReadonlySet<string>, skipped: { count: number }): DomainEvent[] =>
@@ -72,7 +53,7 @@ export const replayRowAsOf = async <Row, T extends EventType>(
     const page = await events.readStream(streamId, { from: position + 1, limit: pageSize });
     const cut = page.findIndex((e) => Date.parse(e.recordedAt) > atMs);
     const taken = cut === -1 ? page : page.slice(0, cut);
-    foldInto(projection, rows, readable(taken, handled, skipped));
+    foldProjection(projection, readable(taken, handled, skipped), rows);
     const last = taken.at(-1);
     if (last) {
       position = last.streamPosition;

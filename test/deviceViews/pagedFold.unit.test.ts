@@ -1,7 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { StoredEvent } from '../../events/envelope.ts';
 import { alarmsProjection, deviceStateProjection, foldProjection, type AnyProjection, type DeviceStateRow } from '../../events/projections/index.ts';
-import { foldInto } from '../../functions/deviceViews/replayAsOf.ts';
 import { newEvent } from '../support/events.ts';
 import { deviceLife, readableEvents, seeded } from './support.ts';
 
@@ -14,7 +13,7 @@ const storedLife = (thingName: string, seed: number): StoredEvent[] => {
   });
 };
 
-describe('foldInto: foldProjection continued page by page', () => {
+describe('foldProjection continued page by page', () => {
   const cases: { name: string; projection: AnyProjection }[] = [
     { name: 'device state', projection: deviceStateProjection },
     { name: 'alarms', projection: alarmsProjection },
@@ -31,7 +30,7 @@ describe('foldInto: foldProjection continued page by page', () => {
         const rows = new Map<string, unknown>();
         for (let at = 0; at < events.length; ) {
           const size = r.int(1, 80);
-          foldInto(projection, rows, events.slice(at, at + size));
+          foldProjection(projection, events.slice(at, at + size), rows);
           at += size;
         }
         expect(rows).toEqual(expected);
@@ -45,11 +44,11 @@ describe('foldInto: foldProjection continued page by page', () => {
     const report = (v: number, s: number, p: number) =>
       stored(newEvent('DeviceStateReported', { thingName: 'm', messageId: `m${p}`, topic: 't', values: [{ name: '/1/0/1', path: '/1/0/1', time: t(s), value: { kind: 'number', v } }] }), s, p);
     const rows = new Map<string, DeviceStateRow>();
-    foldInto(deviceStateProjection, rows, readableEvents([report(1, 1, 1)]));
+    foldProjection(deviceStateProjection, readableEvents([report(1, 1, 1)]), rows);
     expect(rows.get('m')).toMatchObject({ messages: 1 });
-    foldInto(deviceStateProjection, rows, readableEvents([stored(newEvent('DeviceDeprovisioned', { thingName: 'm' }), 2, 2)]));
+    foldProjection(deviceStateProjection, readableEvents([stored(newEvent('DeviceDeprovisioned', { thingName: 'm' }), 2, 2)]), rows);
     expect(rows.has('m')).toBe(false);
-    foldInto(deviceStateProjection, rows, readableEvents([report(7, 3, 3)]));
+    foldProjection(deviceStateProjection, readableEvents([report(7, 3, 3)]), rows);
     expect(rows.get('m')).toMatchObject({ messages: 1, resources: { '/1/0/1': { value: { kind: 'number', v: 7 } } } });
   });
 });
