@@ -1,45 +1,11 @@
 import type { DynamoDBBatchResponse, DynamoDBStreamEvent } from 'aws-lambda';
-import type { StoredEvent } from '../../events/envelope.ts';
 import type { Bus, BusEntry } from '../bus/bus.ts';
-import { checkEntry, MAX_ENTRIES_PER_PUT } from '../bus/putEventsLimits.ts';
+import { MAX_ENTRIES_PER_PUT } from '../bus/putEventsLimits.ts';
+import { toBusEntry as busEntryFor } from '../outbox/toBusEntry.ts';
 import { commitsOf, retryFrom } from './eventStoreStream.ts';
 
-/**
- * The source of every stored event published on the bus (the outbox). The detail-type is the
- * event's name (STYLE.md 7), so "every AlarmRaised" is `{ source: [DOMAIN_EVENT_SOURCE],
- * "detail-type": ["AlarmRaised"] }`; `lwm2m.ingest` entries of the same name are requests to
- * append, not facts.
- */
-export const DOMAIN_EVENT_SOURCE = 'lwm2m.fleet';
-
-/**
- * Published instead of an event whose entry would exceed PutEvents' 256 KB: subscribers learn that
- * it exists and read it from the store (stream and position). Nothing stored goes unannounced.
- */
-export const EVENT_TOO_LARGE_DETAIL_TYPE = 'StoredEventTooLargeToPublish';
-
-/** The detail of a published event: the stored event whole, so a subscriber needs no store read. */
-export const publishedDetail = (e: StoredEvent): Record<string, unknown> => ({
-  eventId: e.eventId,
-  streamId: e.streamId,
-  streamPosition: e.streamPosition,
-  type: e.type,
-  typeVersion: e.typeVersion,
-  recordedAt: e.recordedAt,
-  actor: e.actor,
-  ...(e.correlationId === undefined ? {} : { correlationId: e.correlationId }),
-  ...(e.causationId === undefined ? {} : { causationId: e.causationId }),
-  data: e.data,
-});
-
-/** The bus entry for a stored event (or its too-large notice). */
-export const busEntryFor = (e: StoredEvent): BusEntry => {
-  const entry: BusEntry = { Source: DOMAIN_EVENT_SOURCE, DetailType: e.type, Detail: publishedDetail(e), Time: new Date(e.recordedAt) };
-  const checked = checkEntry(entry);
-  if (checked.ok) return entry;
-  const { data: _omitted, ...reference } = publishedDetail(e);
-  return { Source: DOMAIN_EVENT_SOURCE, DetailType: EVENT_TOO_LARGE_DETAIL_TYPE, Detail: { ...reference, reason: checked.error.ErrorMessage }, Time: entry.Time! };
-};
+// One mapping from stored event to bus entry for both modes (functions/outbox/toBusEntry.ts).
+export { DOMAIN_EVENT_SOURCE, EVENT_TOO_LARGE_DETAIL_TYPE, publishedDetail, toBusEntry as busEntryFor } from '../outbox/toBusEntry.ts';
 
 /**
  * The outbox on AWS: the event store table's stream → every appended event on the bus, in stream
