@@ -1,5 +1,6 @@
 import { resolve } from 'node:path';
 import { z } from 'zod';
+import { DEFAULT_DASHBOARD_DIR } from '../../functions/dashboard/dashboardDir.ts';
 
 const Port = z.coerce.number().int().min(0).max(65535);
 
@@ -21,6 +22,10 @@ const Env = z.object({
   FLEET_PROJECTION_DELAY_MS: z.coerce.number().int().min(0).max(1000).default(5),
   // A JSON file of webhook subscriptions (functions/subscriptions/README.md); unset or empty: none.
   FLEET_SUBSCRIPTIONS_FILE: z.string().optional(),
+  // The console's built assets (`npm run build:web`); unset or empty: functions/dashboard/dist of this checkout.
+  FLEET_DASHBOARD_DIR: z.string().optional(),
+  // The console's role picker for callers on loopback (docs/adr/0011-console-local-sign-in.md).
+  FLEET_CONSOLE_LOCAL_SIGN_IN: z.enum(['true', 'false']).default('true'),
 });
 
 export interface EmbeddedConfig {
@@ -39,6 +44,11 @@ export interface EmbeddedConfig {
   readonly projectionDelayMs: number;
   /** Absolute path of the webhook subscriptions file; undefined turns webhook subscriptions off. */
   readonly subscriptionsFile?: string | undefined;
+  /**
+   * The web console: where its built assets are (absolute), and whether `POST /auth/local-token`
+   * lets a caller on loopback pick a role (docs/adr/0011-console-local-sign-in.md).
+   */
+  readonly console: { readonly dashboardDir: string; readonly localSignIn: boolean };
 }
 
 export class ConfigError extends Error {
@@ -64,5 +74,6 @@ export const loadConfig = (env: Readonly<Record<string, string | undefined>> = p
     projectionBatchSize: e.FLEET_PROJECTION_BATCH,
     projectionDelayMs: e.FLEET_PROJECTION_DELAY_MS,
     subscriptionsFile: e.FLEET_SUBSCRIPTIONS_FILE ? resolve(e.FLEET_SUBSCRIPTIONS_FILE) : undefined,
+    console: { dashboardDir: e.FLEET_DASHBOARD_DIR ? resolve(e.FLEET_DASHBOARD_DIR) : DEFAULT_DASHBOARD_DIR, localSignIn: e.FLEET_CONSOLE_LOCAL_SIGN_IN === 'true' },
   };
 };

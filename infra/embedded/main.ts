@@ -1,6 +1,8 @@
 import type { IssuedToken } from '../../functions/api/auth/localIssuer.ts';
 import { ROLES, type Role } from '../../functions/api/auth/roles.ts';
 import { startupBanner } from '../../functions/cli/startupBanner.ts';
+import { consoleBanner } from '../../functions/dashboard/consoleBanner.ts';
+import { dashboardBuilt } from '../../functions/dashboard/serveDashboard.ts';
 import { parseStartArgs, START_USAGE } from '../../functions/demo/demoArgs.ts';
 import { demoEnvironment } from '../../functions/demo/demoEnvironment.ts';
 import { startDemo, type RunningDemo } from '../../functions/demo/runDemo.ts';
@@ -50,6 +52,9 @@ const main = async () => {
   // What runs where, and a token per role so the API can be tried at once (functions/cli/startupBanner.ts).
   const tokens = Object.fromEntries(await Promise.all(ROLES.map(async (role) => [role, await runtime.tokens.issueWithExpiry(role, `local-${role}`)] as const)));
   process.stdout.write(startupBanner({ endpoints: runtime.endpoints, url: runtime.url, tokens: tokens as Record<Role, IssuedToken> }));
+  // The web console: its URL and how to sign in, or how to build it (functions/dashboard).
+  const { dashboardDir, localSignIn } = config.console;
+  process.stdout.write(consoleBanner({ url: runtime.url, built: dashboardBuilt(dashboardDir), dashboardDir, localSignIn }));
 
   // --demo: the sample fleet provisioned and simulated, narrated on stdout (functions/demo/README.md).
   let demo: RunningDemo | undefined;

@@ -14,6 +14,8 @@ import { openApiRoutes } from '../../functions/api/openapi/openApiRoutes.ts';
 import { projectionRebuildRoutes } from '../../functions/api/projections/projectionRebuildRoutes.ts';
 import { directoryRoutes } from '../../functions/directory/directoryRoutes.ts';
 import { createSqliteDeviceDirectory } from '../../functions/directory/sqliteDeviceDirectory.ts';
+import { localSignInRoutes } from '../../functions/dashboard/localSignIn.ts';
+import { serveDashboard } from '../../functions/dashboard/serveDashboard.ts';
 import { deviceViewsRoutes } from '../../functions/deviceViews/deviceViewsRoutes.ts';
 import { createSqliteDeviceReadModel } from '../../functions/deviceViews/sqliteDeviceReadModel.ts';
 import { createInProcessBus, type InProcessBus } from '../../functions/bus/inProcessBus.ts';
@@ -175,6 +177,9 @@ export const startRuntime = async (config: EmbeddedConfig, options: RuntimeOptio
     // Rebuild a projection from the store and compare it with the live one (admins; the CLI's `projections rebuild`).
     await http.register(projectionRebuildRoutes({ projections }));
     await http.register(openApiRoutes());
+    // The web console (functions/dashboard): its files at / and /assets/*, and the loopback-only role picker.
+    await http.register(serveDashboard({ dir: config.console.dashboardDir }));
+    await http.register(localSignInRoutes({ tokens, enabled: config.console.localSignIn }));
     await projections.settled();
     await http.listen({ host: config.http.host, port: config.http.port });
   } catch (err) {

@@ -10,6 +10,10 @@ const ALL: readonly Role[] = ['admin', 'operator', 'viewer'];
 export const EXPECTED_ACCESS: Readonly<Record<string, readonly Role[] | 'public'>> = {
   'GET /health': 'public',
   'GET /openapi.json': 'public',
+  'GET /': 'public',
+  'GET /assets/*': 'public',
+  'GET /dashboard-config.json': 'public',
+  'POST /auth/local-token': 'public',
   'GET /devices': ALL,
   'GET /devices/*': ALL,
   'POST /provisioning/manifests': ['admin'],

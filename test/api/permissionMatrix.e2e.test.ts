@@ -22,6 +22,9 @@ import { DeviceAlarmsPageSchema, DeviceHistoryPageSchema, DeviceStateViewSchema,
 import { ProjectionRebuildSchema } from '../../functions/api/projections/projectionRebuildSchemas.ts';
 import { CommandAcceptedSchema, CommandPageSchema } from '../../functions/commands/commandApiSchemas.ts';
 import { manualClock, systemClock } from '../../functions/shared/clock.ts';
+import { DEFAULT_DASHBOARD_DIR } from '../../functions/dashboard/dashboardDir.ts';
+import { DashboardConfigSchema, LocalTokenSchema } from '../../functions/dashboard/dashboardSchemas.ts';
+import { dashboardBuilt } from '../../functions/dashboard/serveDashboard.ts';
 import { EXPECTED_ACCESS } from './expectedRoles.ts';
 import { batchExecution, routeKeys, startFullSystem, type FullSystem } from './support.ts';
 
@@ -71,6 +74,28 @@ interface Probe {
 const PROBES: Readonly<Record<string, Probe>> = {
   'GET /health': { path: () => '/health', status: 200, schema: HealthSchema },
   'GET /openapi.json': { path: () => '/openapi.json', status: 200 },
+  // The console is served from this checkout's build when there is one (git-ignored): 503 problem+json until `npm run build:web`.
+  'GET /': {
+    path: () => '/',
+    get status() {
+      return dashboardBuilt(DEFAULT_DASHBOARD_DIR) ? 200 : 503;
+    },
+    text: true,
+  },
+  'GET /assets/*': {
+    path: () => '/assets/no-such-file.js',
+    get status() {
+      return dashboardBuilt(DEFAULT_DASHBOARD_DIR) ? 404 : 503;
+    },
+    schema: ProblemSchema,
+  },
+  'GET /dashboard-config.json': { path: () => '/dashboard-config.json', status: 200, schema: DashboardConfigSchema },
+  'POST /auth/local-token': {
+    path: () => '/auth/local-token',
+    init: () => ({ method: 'POST', body: JSON.stringify({ role: 'viewer', name: 'matrix-probe' }), headers: { 'content-type': 'application/json' } }),
+    status: 200,
+    schema: LocalTokenSchema,
+  },
   'GET /devices': { path: () => '/devices?tenant=city-of-lund', status: 200, schema: DirectoryPageSchema },
   'GET /devices/*': { path: () => '/devices/pole-1', status: 200, schema: DeviceSchema },
   'DELETE /devices/:thingName': { path: () => '/devices/no-such-pole', init: () => ({ method: 'DELETE' }), status: 404, schema: ProblemSchema },

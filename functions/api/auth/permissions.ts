@@ -27,6 +27,17 @@ export const PERMISSIONS: readonly Permission[] = Object.freeze([
   { method: 'GET', route: '/health', access: 'public', why: 'load balancers and uptime checks carry no token' },
   { method: 'GET', route: '/openapi.json', access: 'public', why: 'clients read the contract before they hold a token' },
 
+  // The web console (functions/dashboard): its files hold no data, and it must load before anyone has signed in.
+  { method: 'GET', route: '/', access: 'public', why: 'the console page loads before its user signs in; it holds no data' },
+  { method: 'GET', route: '/assets/*', access: 'public', why: "the console's scripts and styles load before its user signs in; they hold no data" },
+  { method: 'GET', route: '/dashboard-config.json', access: 'public', why: 'the console reads how to sign in before it holds a token' },
+  {
+    method: 'POST',
+    route: '/auth/local-token',
+    access: 'public',
+    why: 'the embedded role picker is how a token is got; it answers only callers on loopback and only when switched on (docs/adr/0011-console-local-sign-in.md)',
+  },
+
   // Device directory. `/devices/*` is the one-device route: a wildcard because thing names outgrow the router's parameter limit.
   roles('GET', '/devices', READ),
   roles('GET', '/devices/*', READ),

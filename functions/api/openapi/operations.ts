@@ -20,6 +20,7 @@ import {
 import { DEVICE_VIEW_OPERATIONS } from '../../deviceViews/deviceViewOperations.ts';
 import { COMMAND_OPERATIONS } from '../../commands/commandOperations.ts';
 import { PROJECTION_OPERATIONS } from '../projections/projectionRebuildSchemas.ts';
+import { DASHBOARD_OPERATIONS } from '../../dashboard/dashboardOperations.ts';
 
 /** A response body: a zod schema for JSON, or a plain description for text formats (CSV). */
 export interface ApiResponse {
@@ -171,4 +172,6 @@ export const API_OPERATIONS: readonly ApiOperation[] = [
   ...COMMAND_OPERATIONS,
   // Projection rebuild and comparison: described beside its route (functions/api/projections).
   ...PROJECTION_OPERATIONS,
+  // The web console's files, config and embedded role picker: described beside their routes (functions/dashboard).
+  ...DASHBOARD_OPERATIONS,
 ];

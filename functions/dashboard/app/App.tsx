@@ -1,4 +1,4 @@
-import { useCallback, useMemo, useState, type ReactNode } from 'react';
+import { useCallback, useEffect, useMemo, useState, type ReactNode } from 'react';
 import { createApiClient } from './api.ts';
 import { AuditPage } from './pages/audit/AuditPage.tsx';
 import { DevicePage } from './pages/device/DevicePage.tsx';
@@ -43,22 +43,34 @@ const pageFor = (path: string): ReactNode => {
 
 export const App = ({ config }: { config: DashboardConfig }) => {
   const [session, setSession] = useState<Session | undefined>(loadSession);
+  // Why the sign-in page shows again: said there, so an expired session is not mistaken for a fault.
+  const [notice, setNotice] = useState<string | undefined>();
   const location = useLocation();
   const signIn = useCallback((next: Session) => {
     saveSession(next);
     setSession(next);
+    setNotice(undefined);
   }, []);
-  const signOut = useCallback(() => {
+  const endSession = useCallback((why: string) => {
     saveSession(undefined);
     setSession(undefined);
+    setNotice(why);
   }, []);
-  const api = useMemo(() => createApiClient({ base: config.apiBase, token: () => session?.token, onUnauthorized: signOut }), [config.apiBase, session, signOut]);
+  const signOut = useCallback(() => endSession('You have signed out.'), [endSession]);
+  const expired = useCallback(() => endSession('Your session has ended (the token expired or was refused). Sign in again to go on.'), [endSession]);
+  // The token's own expiry signs out at that moment, not at the next refused request.
+  useEffect(() => {
+    if (!session) return;
+    const timer = setTimeout(expired, Math.min(2 ** 31 - 1, Math.max(0, Date.parse(session.expiresAt) - Date.now())));
+    return () => clearTimeout(timer);
+  }, [session, expired]);
+  const api = useMemo(() => createApiClient({ base: config.apiBase, token: () => session?.token, onUnauthorized: expired }), [config.apiBase, session, expired]);
   const context = useMemo<AppContextValue | undefined>(
     () => (session ? { config, session, api, signOut, can: (method, route) => may(session.role, method, route) } : undefined),
     [config, session, api, signOut],
   );
 
-  if (!context) return <SignInPage config={config} onSignedIn={signIn} />;
+  if (!context) return <SignInPage config={config} onSignedIn={signIn} notice={notice} />;
   const current = location.path === '/' ? '/devices' : location.path;
   return (
     <AppContext.Provider value={context}>

@@ -1,2 +1,137 @@
-// Placeholder until the page lands (issue 9).
-export const ProvisioningPage = (_props: Record<string, unknown>) => <h1>ProvisioningPage</h1>;
+import { useId, useMemo, useState, type FormEvent } from 'react';
+import { ProblemMessage } from '../../components/ProblemMessage.tsx';
+import { href, navigate } from '../../router.ts';
+import { useApp } from '../../session.tsx';
+import { BatchProgressPanel } from './BatchProgressPanel.tsx';
+import { BatchReportTable } from './BatchReportTable.tsx';
+import { ManifestUploadForm } from './ManifestUploadForm.tsx';
+import { loadRecentBatches, recentBatch } from './recentBatches.ts';
+import { useBatchProgress } from './useBatchProgress.ts';
+import { When } from './When.tsx';
+import './provisioning.css';
+
+const BATCH_ID = /^[A-Za-z0-9_-]{1,64}$/;
+
+/** Open a batch by the id the upload gave (a batch started elsewhere, e.g. with the CLI). */
+const OpenBatchForm = () => {
+  const inputId = useId();
+  const [value, setValue] = useState('');
+  const [error, setError] = useState('');
+  const submit = (event: FormEvent) => {
+    event.preventDefault();
+    const id = value.trim();
+    if (!BATCH_ID.test(id)) {
+      setError('A batch id is 1 to 64 letters, digits, "_" and "-", like b-6f1c7a52-8f0e-4a43-9d55-0c1b8f5b2a10: paste the batchId the upload answered.');
+      return;
+    }
+    setError('');
+    navigate(`/provisioning/${encodeURIComponent(id)}`);
+  };
+  return (
+    <form className="panel open-batch" aria-label="Open a batch" onSubmit={submit} noValidate>
+      <h2>Open a batch</h2>
+      <div className="field">
+        <label htmlFor={inputId}>Batch id</label>
+        <input
+          id={inputId}
+          type="text"
+          autoComplete="off"
+          spellCheck={false}
+          value={value}
+          aria-invalid={error ? true : undefined}
+          aria-describedby={error ? `${inputId}-error` : undefined}
+          onChange={(e) => setValue(e.target.value)}
+        />
+      </div>
+      <button type="submit">Open</button>
+      {error ? (
+        <p className="field-error" id={`${inputId}-error`} role="alert">
+          {error}
+        </p>
+      ) : null}
+    </form>
+  );
+};
+
+const RecentBatches = () => {
+  const batches = useMemo(loadRecentBatches, []);
+  return (
+    <section className="panel recent-batches" aria-labelledby="recent-batches-title">
+      <h2 id="recent-batches-title">Uploaded from this browser</h2>
+      <p className="hint">The API does not list batches; this browser remembers the last ten it uploaded. Open any other batch by its id.</p>
+      {batches.length === 0 ? (
+        <p>No uploads from this browser yet.</p>
+      ) : (
+        <ul>
+          {batches.map((b) => (
+            <li key={b.batchId}>
+              <a href={href(`/provisioning/${encodeURIComponent(b.batchId)}`)}>{b.fileName}</a> uploaded <When iso={b.uploadedAt} /> by {b.uploadedBy}{' '}
+              <code className="batch-id">{b.batchId}</code>
+            </li>
+          ))}
+        </ul>
+      )}
+    </section>
+  );
+};
+
+/** One batch: live progress until it stops, then the per-row report. */
+const BatchView = ({ batchId }: { batchId: string }) => {
+  const recent = useMemo(() => recentBatch(batchId), [batchId]);
+  const { progress, error, polling } = useBatchProgress(batchId, recent?.uploadedAt);
+  return (
+    <>
+      <p className="batch-meta">
+        {recent ? (
+          <>
+            <strong>{recent.fileName}</strong>, uploaded <When iso={recent.uploadedAt} /> by {recent.uploadedBy}.{' '}
+          </>
+        ) : null}
+        Batch id <code className="batch-id">{batchId}</code>.
+      </p>
+      <ProblemMessage error={error} />
+      {error && polling ? <p role="status">Trying again every second.</p> : null}
+      {progress ? <BatchProgressPanel progress={progress} /> : !error ? <p role="status">Loading the batch…</p> : null}
+      {progress?.reportKey ? <BatchReportTable batchId={batchId} reportKey={progress.reportKey} /> : null}
+      {progress && progress.status !== 'RUNNING' && !progress.reportKey ? (
+        <p>This batch stopped before its report was written, so there is no per-row report. Upload the manifest again.</p>
+      ) : null}
+    </>
+  );
+};
+
+/**
+ * Provisioning (`/provisioning`, `/provisioning/:batchId`): upload a manifest (admins only, as the
+ * API's permission table says), follow a batch live, read its per-row report.
+ */
+export const ProvisioningPage = ({ batchId }: { batchId?: string }) => {
+  const { can, session } = useApp();
+  const mayUpload = can('POST', '/provisioning/manifests');
+  return (
+    <section className="provisioning-page" aria-labelledby="provisioning-title">
+      {batchId ? (
+        <p className="crumbs">
+          <a href={href('/provisioning')}>Provisioning</a> › batch
+        </p>
+      ) : null}
+      <h1 id="provisioning-title">{batchId ? 'Provisioning batch' : 'Provisioning'}</h1>
+      {batchId ? (
+        <BatchView key={batchId} batchId={batchId} />
+      ) : (
+        <>
+          {mayUpload ? (
+            <ManifestUploadForm />
+          ) : (
+            <p className="notice read-only-note" data-testid="upload-not-offered">
+              Uploading manifests needs the admin role; you are signed in as {session.role}, so you can follow batches and read their reports here but not start one.
+            </p>
+          )}
+          <div className="provisioning-lookup">
+            <OpenBatchForm />
+            <RecentBatches />
+          </div>
+        </>
+      )}
+    </section>
+  );
+};
