@@ -5,6 +5,7 @@ import * as lifecycle from './deviceLifecycle.ts';
 import * as data from './deviceData.ts';
 import * as commands from './commands.ts';
 import * as batch from './provisioningBatch.ts';
+import * as authentication from './deviceAuthentication.ts';
 
 export * from './common.ts';
 export * from './define.ts';
@@ -12,6 +13,7 @@ export * from './deviceLifecycle.ts';
 export * from './deviceData.ts';
 export * from './commands.ts';
 export * from './provisioningBatch.ts';
+export * from './deviceAuthentication.ts';
 
 /** The current version of every domain event. Appends are validated against these. */
 export const currentEvents = [
@@ -28,6 +30,7 @@ export const currentEvents = [
   lifecycle.DeviceSessionLost,
   lifecycle.BootstrapResultReported,
   lifecycle.BridgeStatusChanged,
+  authentication.DeviceAuthenticationFailed,
   data.DeviceStateReported,
   data.AlarmRaised,
   data.AlarmCleared,

@@ -48,6 +48,13 @@ export class StoredPskUnreadable extends Error {
 /** The identity is another device's: two devices cannot share one (the server could not tell them apart). */
 export class PskIdentityTaken extends Error {
   override name = 'PskIdentityTaken';
+  constructor(
+    message: string,
+    /** The device that holds the identity. */
+    readonly holder: string,
+  ) {
+    super(message);
+  }
 }
 
 /** The thing name, identity or key given to issueDevicePsk breaks a rule; nothing was stored. */
@@ -163,7 +170,7 @@ export const issueDevicePsk = async (request: IssueDevicePskRequest): Promise<Is
   }
   const holder = await deviceForIdentity(credentials, identity);
   if (holder !== undefined && holder.thingName !== thing) {
-    throw new PskIdentityTaken(`the PSK identity ${JSON.stringify(identity)} already belongs to ${holder.thingName}: give ${thing} another identity, or issue ${holder.thingName} a new one first`);
+    throw new PskIdentityTaken(`the PSK identity ${JSON.stringify(identity)} already belongs to ${holder.thingName}: give ${thing} another identity, or issue ${holder.thingName} a new one first`, holder.thingName);
   }
   // The index first: a record is never reachable by its identity only through a missing index entry.
   if (identity !== thing) {

@@ -20,7 +20,12 @@ export interface DtlsTransportOptions {
   readonly pskLookup: (identity: Buffer) => Promise<PeerPsk | undefined>;
   readonly options?: DtlsServerOptions;
   /** Told about every refused handshake (wrong key, unknown identity, timeouts...). */
-  readonly onHandshakeFailed?: (event: HandshakeFailedEvent) => void;
+  readonly onHandshakeFailed?: (event: RefusedHandshake) => void;
+}
+
+/** A refused handshake, with the device whose PSK the claimed identity found (a wrong key for a known device). */
+export interface RefusedHandshake extends HandshakeFailedEvent {
+  readonly device?: string;
 }
 
 export interface DtlsTransport extends DatagramTransport {
@@ -30,6 +35,8 @@ export interface DtlsTransport extends DatagramTransport {
   hasSession(peer: PeerAddress): boolean;
   /** Ends every session of a device (close_notify), e.g. when it is deprovisioned; returns how many. */
   closeSessionsOf(device: string): number;
+  /** The PSK identity the peer's session authenticated with, while it has one. */
+  identityOf(peer: PeerAddress): Buffer | undefined;
 }
 
 interface OpenSession {
@@ -86,7 +93,14 @@ export const openDtlsTransport = async (config: DtlsTransportOptions): Promise<D
       if (sessions.get(key)?.session === session) sessions.delete(key);
     });
   });
-  if (config.onHandshakeFailed !== undefined) server.on('handshakeFailed', config.onHandshakeFailed);
+  const onHandshakeFailed = config.onHandshakeFailed;
+  if (onHandshakeFailed !== undefined) {
+    server.on('handshakeFailed', (event) => {
+      // Set by this handshake's lookup: a found identity stays in the map, an unknown one was removed.
+      const device = event.identity === undefined ? undefined : devices.get(event.identity.toString('hex'));
+      onHandshakeFailed(device === undefined ? event : { ...event, device });
+    });
+  }
 
   const bound = server.address();
   return {
@@ -104,6 +118,10 @@ export const openDtlsTransport = async (config: DtlsTransportOptions): Promise<D
     },
     localAddress: () => ({ address: bound.address, port: bound.port }),
     hasSession: (peer) => sessions.get(peerKey(peer))?.session.closed === false,
+    identityOf(peer) {
+      const open = sessions.get(peerKey(peer));
+      return open === undefined || open.session.closed ? undefined : open.session.identity;
+    },
     closeSessionsOf(device) {
       let count = 0;
       for (const open of [...sessions.values()]) {

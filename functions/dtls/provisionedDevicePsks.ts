@@ -30,10 +30,10 @@ export interface ProvisionedDevicePsks {
 }
 
 /**
- * Until provisioning issues PSKs itself (issueDevicePsk from its per-device step), this gives
- * every provisioned device one: it follows the event store, issues a random 16-byte PSK under the
- * thing name for each DeviceProvisioned whose device has none (a manifest's own pskIdentity/pskKey
- * is kept), and on DeviceDeprovisioned deletes the PSK (deprovisioning does too; doing it here as
+ * Gives every provisioned device without a PSK a generated one (provisioning stores a manifest's
+ * own pskIdentity/pskKey itself, functions/provisioning/manifestPsk.ts, and those are kept): it
+ * follows the event store, issues a random 16-byte PSK under the thing name for each
+ * DeviceProvisioned whose device has none, and on DeviceDeprovisioned deletes the PSK (deprovisioning does too; doing it here as
  * well means a PSK this follower issued late, behind a deprovisioning, never outlives the device)
  * and ends the device's sessions.
  *

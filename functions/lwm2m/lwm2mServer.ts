@@ -27,7 +27,7 @@ import { consoleLog, throttledWarn, type Lwm2mLog, type ThrottleOptions } from '
 import { isFresher, ObservationRegistry, toNotification, type Notification, type Observation, type ObservationEnd, type ObservationState } from './observations.ts';
 import { SEND_CONTENT_FORMATS, type Payload } from './payload.ts';
 import { AddressRateLimiter, type RateLimitOptions } from './rateLimiter.ts';
-import { handleRegistrationInterface, type RegistrationInterfaceContext } from './registrationInterface.ts';
+import { handleRegistrationInterface, type IdentityRefusal, type RegistrationInterfaceContext } from './registrationInterface.ts';
 import { Registrations, type Registration, type RemovalReason } from './registrations.ts';
 import { systemScheduler, type Scheduler } from './scheduler.ts';
 import { handleSendInterface, type SendInterfaceContext } from './sendInterface.ts';
@@ -61,6 +61,8 @@ export interface Lwm2mServerEvents {
   expired: [RemovedEvent];
   notification: [Notification];
   send: [SendEvent];
+  /** An authenticated session asked to register under another endpoint name; it was refused (4.03). */
+  identityRefused: [IdentityRefusal];
 }
 
 export interface QueueOptions {
@@ -191,6 +193,7 @@ class Server implements Lwm2mServer {
       linkLimits: options.linkFormat ?? {},
       reject,
       heardFrom: (registration) => this.outboxes.get(registration.endpoint)?.heardFrom(),
+      identityRefused: (refusal) => this.emit('identityRefused', refusal),
     };
     this.sendContext = {
       registrations: this.store,

@@ -31,6 +31,16 @@ export interface RegistrationInterfaceContext {
   readonly reject: (kind: RejectionKind, peer: PeerAddress, reason: string) => void;
   /** The device spoke: send what waits for it (queue mode). */
   readonly heardFrom: (registration: Registration) => void;
+  /** An authenticated peer asked to register under another endpoint name (refused with 4.03). */
+  readonly identityRefused?: (refusal: IdentityRefusal) => void;
+}
+
+export interface IdentityRefusal {
+  readonly peer: PeerAddress;
+  /** Who the transport authenticated the peer as (DTLS: the device its PSK belongs to). */
+  readonly identity: string;
+  /** The endpoint name it asked for. */
+  readonly endpoint: string;
 }
 
 const EMPTY_LINKS: ObjectLinks = { rootPath: '', contentFormats: [], objects: [], otherLinks: [] };
@@ -114,6 +124,7 @@ const register = (ctx: RegistrationInterfaceContext, request: InboundRequest): O
   const forbidden = identityRefusal(request.identity, query.value.endpoint, existing);
   if (forbidden !== undefined) {
     ctx.reject('identity-mismatch', request.peer, forbidden);
+    if (request.identity !== undefined) ctx.identityRefused?.({ peer: request.peer, identity: request.identity, endpoint: query.value.endpoint });
     return refuse(Code.FORBIDDEN, forbidden);
   }
   const body = readBody(ctx, request);

@@ -2,9 +2,10 @@ import type { EventStore } from '../eventStore/eventStore.ts';
 import type { ObjectStore } from '../objectStore/objectStore.ts';
 import { streamIdFor } from '../../events/envelope.ts';
 import { invalidEntry, isManifestError, parseManifest, type ManifestRow, type ReportEntryInput } from '../../schemas/manifest/index.ts';
-import { batchKeys, credentialKeys, NDJSON, toNdjson } from './batchObjects.ts';
+import { batchKeys, NDJSON, toNdjson } from './batchObjects.ts';
 import { parseTaskInput, ProvisioningInput } from './batchInput.ts';
 import type { ChunkLine } from './chunkLine.ts';
+import { storeManifestPsk } from './manifestPsk.ts';
 import { provisioningEvent } from './provisioningEvents.ts';
 
 export interface ValidateManifestDeps {
@@ -45,7 +46,8 @@ const chunkLine = (rowNumber: number, row: ManifestRow): ChunkLine => ({
 
 /**
  * ValidateManifest: streams the upload through the manifest parser, writes valid rows in chunk
- * objects and the refused rows' report lines, records ProvisioningBatchStarted, and returns counts
+ * objects and the refused rows' report lines, stores each row's own DTLS PSK (manifestPsk.ts; a row
+ * whose PSK the fleet refuses is refused too), records ProvisioningBatchStarted, and returns counts
  * and chunk keys only.
  */
 export const validateManifest =
@@ -57,6 +59,8 @@ export const validateManifest =
     const parse = parseManifest(body, { format });
     const chunkKeys: string[] = [];
     const invalid: ReportEntryInput[] = [];
+    // Rows the parser accepted whose PSK the fleet refused (manifestPsk.ts): invalid too.
+    let pskRefused = 0;
     let pending: ChunkLine[] = [];
     const flush = async () => {
       if (pending.length === 0) return;
@@ -74,7 +78,12 @@ export const validateManifest =
         const { row } = result;
         if (row.pskIdentity !== undefined && row.pskKey !== undefined) {
           // The PSK is a device secret: it goes straight to the encrypted store, never into batch files or state.
-          await deps.credentials.put(credentialKeys.psk(row.serial), JSON.stringify({ identity: row.pskIdentity, key: row.pskKey }), { contentType: 'application/json' });
+          const psk = await storeManifestPsk(deps, { serial: row.serial, pskIdentity: row.pskIdentity, pskKey: row.pskKey });
+          if (!psk.ok) {
+            pskRefused += 1;
+            invalid.push({ rowNumber: result.rowNumber, serial: row.serial, outcome: 'invalid', problems: [psk.problem] });
+            continue;
+          }
         }
         pending.push(chunkLine(result.rowNumber, row));
         if (pending.length >= chunkSize) await flush();
@@ -87,7 +96,9 @@ export const validateManifest =
       throw error;
     }
     await deps.reports.put(batchKeys.invalid(batchId), toNdjson(invalid), { contentType: NDJSON });
-    const { rows, valid, invalid: invalidRows } = parse.summary;
+    const { rows } = parse.summary;
+    const invalidRows = parse.summary.invalid + pskRefused;
+    const valid = parse.summary.valid - pskRefused;
     await deps.eventStore.append({
       streamId: streamIdFor.batch(batchId),
       expectedVersion: 'any',

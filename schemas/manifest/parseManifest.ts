@@ -119,11 +119,14 @@ async function* jsonCandidates(pieces: AsyncIterable<JsonPiece>): AsyncGenerator
 
 /**
  * Checks one candidate and the rules across rows: the row limit, and that a serial (ignoring
- * letter case: people and AWS consoles confuse "sn-1" and "SN-1") or a PSK identity appears once.
+ * letter case: people and AWS consoles confuse "sn-1" and "SN-1") or a PSK identity appears once
+ * (counting the serial of a row without a pskIdentity, the identity its PSK gets by default).
  */
 const rowJudge = (limits: ManifestLimits) => {
   const serials = new Map<string, { rowNumber: number; serial: string }>();
   const pskIdentities = new Map<string, number>();
+  // Serials of rows without a pskIdentity: their devices' PSKs get the serial as identity.
+  const defaultIdentities = new Map<string, number>();
   let count = 0;
   return ({ rowNumber, input, problems: found }: Candidate): RowResult => {
     count += 1;
@@ -149,17 +152,33 @@ const rowJudge = (limits: ManifestLimits) => {
         serials.set(serial.toLowerCase(), { rowNumber, serial });
       }
     }
-    const identity = typeof input?.pskIdentity === 'string' ? input.pskIdentity.trim() : undefined;
+    const identity = typeof input?.pskIdentity === 'string' && input.pskIdentity.trim() !== '' ? input.pskIdentity.trim() : undefined;
     if (identity !== undefined && !problems.some((p) => p.field === 'pskIdentity')) {
-      const earlier = pskIdentities.get(identity);
+      const earlier = pskIdentities.get(identity) ?? defaultIdentities.get(identity);
       if (earlier !== undefined) {
+        const byDefault = !pskIdentities.has(identity);
         problems.push({
           field: 'pskIdentity',
-          message: `pskIdentity ${shown(identity)} is already used on row ${earlier}.`,
+          message: byDefault
+            ? `pskIdentity ${shown(identity)} is the serial of row ${earlier}, which has no pskIdentity and so handshakes under its serial.`
+            : `pskIdentity ${shown(identity)} is already used on row ${earlier}.`,
           hint: 'A DTLS server tells devices apart by PSK identity: give every device its own.',
         });
       } else {
         pskIdentities.set(identity, rowNumber);
+      }
+    }
+    if (identity === undefined && serial !== undefined && serial !== '' && !problems.some((p) => p.field === 'serial')) {
+      // A device without its own identity handshakes under its serial: that identity must be free too.
+      const claimed = pskIdentities.get(serial);
+      if (claimed !== undefined) {
+        problems.push({
+          field: 'serial',
+          message: `serial ${shown(serial)} is the pskIdentity of row ${claimed}; without a pskIdentity of its own, this device would handshake under the same identity.`,
+          hint: `Give row ${claimed} another pskIdentity, or this row its own pskIdentity and pskKey.`,
+        });
+      } else {
+        defaultIdentities.set(serial, rowNumber);
       }
     }
     if (check?.ok && problems.length === 0) return { rowNumber, ok: true, row: check.row };

@@ -23,12 +23,14 @@ import { DtlsDevice } from '../dtls/support/dtlsDevice.ts';
 import { TestDevice } from '../lwm2m/server/testDevice.ts';
 
 /**
- * Bootstrap over DTLS against the whole embedded system: provisioning gives each device a PSK, a
- * device (node-dtls-client carrying CoAP built with the project's codec) registers over coaps
- * under its own identity, and the bootstrap workflow's credentials reach it as object 18830 writes
- * through its DTLS session. A wrong key gets no session and nothing; another device's endpoint
- * name is refused; plain CoAP (switched on here, as on a development bench) is refused credentials
- * by the default bootstrap setting; and in the default configuration plain CoAP is not listening.
+ * Bootstrap over DTLS against the whole embedded system: provisioning gives each device a PSK (its
+ * manifest row's pskIdentity/pskKey, or a generated one), a device (node-dtls-client carrying CoAP
+ * built with the project's codec) registers over coaps under its own identity, and the bootstrap
+ * workflow's credentials reach it as object 18830 writes through its DTLS session. A wrong key gets
+ * no session and nothing, and the refusal is a DeviceAuthenticationFailed event (a flood of them a
+ * bounded number); another device's endpoint name is refused, and recorded; plain CoAP (switched on
+ * here, as on a development bench) is refused credentials by the default bootstrap setting; and in
+ * the default configuration plain CoAP is not listening.
  */
 
 const dataDir = mkdtempSync(join(tmpdir(), 'e2e-dtls-bootstrap-'));
@@ -37,13 +39,19 @@ let lwm2m: RunningLwm2mBridge | undefined;
 const devices: { close(): Promise<void> }[] = [];
 
 const LINKS = '</>;rt="oma.lwm2m";ct=112,</1/0>,</3/0>,</18830>;ver=1.0';
+const BATCH_EXECUTION = 'arn:aws:states:local:000000000000:execution:provisioning:b-dtls';
+/** The manifest's own PSK for dtls-meter-6: it must reach the device's store and nowhere else. */
+const METER_IDENTITY = 'meter-6@acme';
+const METER_KEY_HEX = '5e3c7a91d2f04b86a1c9e07f3d2b5a6877e1c0d49f8a2b3c';
+/** The rate limit's window here; 60 s by default. */
+const FAILURE_WINDOW_MS = 3_000;
 
-const untilEvent = (streamId: string, match: (e: StoredEvent) => boolean, what: string): Promise<readonly StoredEvent[]> => {
+const untilStream = (streamId: string, done: (events: readonly StoredEvent[]) => boolean, what: string): Promise<readonly StoredEvent[]> => {
   let unsubscribe: () => void = () => undefined;
   const found = new Promise<readonly StoredEvent[]>((resolve, reject) => {
     const check = () => {
       system.events.readStream(streamId).then((events) => {
-        if (events.some(match)) resolve(events);
+        if (done(events)) resolve(events);
       }, reject);
     };
     unsubscribe = system.events.onAppended(check);
@@ -51,8 +59,13 @@ const untilEvent = (streamId: string, match: (e: StoredEvent) => boolean, what: 
   });
   return within(30_000, what, found).finally(() => unsubscribe());
 };
+const untilEvent = (streamId: string, match: (e: StoredEvent) => boolean, what: string) => untilStream(streamId, (events) => events.some(match), what);
 
 const typesOf = async (thing: string) => (await system.events.readStream(`device-${thing}`)).map((e) => e.type);
+const authFailuresOf = async (thing: string) =>
+  (await system.events.readStream(`device-${thing}`)).filter((e) => e.type === 'DeviceAuthenticationFailed').map((e) => e.data as { reason: string; attempts: number; [k: string]: unknown });
+const attemptsIn = (events: readonly StoredEvent[]) =>
+  events.filter((e) => e.type === 'DeviceAuthenticationFailed').reduce((sum, e) => sum + (e.data as { attempts: number }).attempts, 0);
 const keyOf = async (thing: string) => (await readDevicePsk(system.objects.credentials, thing))!.key;
 const coapsPort = () => lwm2m!.coaps.port;
 const open = async (identity: string, key: Buffer) => {
@@ -79,14 +92,23 @@ beforeAll(async () => {
       deprovisioningModule({ disconnect: (id) => system.mqtt.broker.disconnectCertificate(id) }),
       bootstrapModule({ allowPlainCoap: bootstrapEnv({}).allowPlainCoap, brokerUri: () => `mqtts://127.0.0.1:${system.mqtt.port}` }),
       bridgeMessagesModule(),
-      lwm2mBridgeModule({ bridgeId: 'dtls' }, (m) => (lwm2m = m)),
+      lwm2mBridgeModule({ bridgeId: 'dtls', authenticationFailureWindowMs: FAILURE_WINDOW_MS }, (m) => (lwm2m = m)),
     ],
   });
   await lwm2m!.connect(system.mqtt.port);
-  const csv = ['serial,tenant,latitude,longitude', 'dtls-lamp-1,city,55.70,13.19', 'dtls-lamp-2,city,55.71,13.19', 'dtls-lamp-3,city,55.72,13.19', 'plain-lamp-4,city,55.73,13.19'].join('\n') + '\n';
+  const csv =
+    [
+      'serial,tenant,latitude,longitude,pskIdentity,pskKey',
+      'dtls-lamp-1,city,55.70,13.19,,',
+      'dtls-lamp-2,city,55.71,13.19,,',
+      'dtls-lamp-3,city,55.72,13.19,,',
+      'plain-lamp-4,city,55.73,13.19,,',
+      'dtls-lamp-5,city,55.74,13.19,,',
+      `dtls-meter-6,city,55.75,13.19,${METER_IDENTITY},${METER_KEY_HEX}`,
+    ].join('\n') + '\n';
   await system.objects.uploads.put('manifests/b-dtls.csv', csv, { contentType: 'text/csv' });
-  const batch = await system.workflows.waitForCompletion('arn:aws:states:local:000000000000:execution:provisioning:b-dtls');
-  expect(batch.output).toMatchObject({ provisioned: 4 });
+  const batch = await system.workflows.waitForCompletion(BATCH_EXECUTION);
+  expect(batch.output).toMatchObject({ provisioned: 6, invalid: 0 });
   // The PSKs are issued from DeviceProvisioned; the DTLS lookup reads device status from the projection.
   await lwm2m!.psks.settled();
   await system.projections.settled();
@@ -99,13 +121,41 @@ afterAll(async () => {
 });
 
 describe('bootstrap over DTLS with per-device PSKs (embedded system)', () => {
-  it('listens on coaps, and has issued every provisioned device a 16-byte PSK under its thing name', async () => {
+  it('listens on coaps, and has issued every provisioned device a 16-byte PSK under its thing name, or its manifest row\'s own', async () => {
     expect(lwm2m!.endpoints).toEqual({ coaps: `coaps://127.0.0.1:${coapsPort()}`, coap: `coap://127.0.0.1:${lwm2m!.plainCoap!.port}` });
-    expect(lwm2m!.psks.issued).toBe(4);
-    for (const thing of ['dtls-lamp-1', 'dtls-lamp-2', 'dtls-lamp-3', 'plain-lamp-4']) {
+    expect(lwm2m!.psks.issued).toBe(5);
+    for (const thing of ['dtls-lamp-1', 'dtls-lamp-2', 'dtls-lamp-3', 'plain-lamp-4', 'dtls-lamp-5']) {
       const psk = await readDevicePsk(system.objects.credentials, thing);
       expect(psk?.identity).toBe(thing);
       expect(psk?.key).toHaveLength(16);
+    }
+    const meter = await readDevicePsk(system.objects.credentials, 'dtls-meter-6');
+    expect(meter?.identity).toBe(METER_IDENTITY);
+    expect(meter?.key.toString('hex')).toBe(METER_KEY_HEX);
+  });
+
+  it("a device with its manifest's own PSK identity and key bootstraps over DTLS as its thing name", async () => {
+    const device = await open(METER_IDENTITY, Buffer.from(METER_KEY_HEX, 'hex'));
+    expect((await device.register('dtls-meter-6', LINKS)).code).toBe(Code.CREATED);
+    expect(lwm2m!.server.registration('dtls-meter-6')?.identity).toBe('dtls-meter-6');
+    const stream = await untilEvent('device-dtls-meter-6', (e) => e.type === 'DeviceBootstrapped' || e.type === 'BootstrapFailed', 'the meter\'s bootstrap outcome');
+    expect(stream.map((e) => e.type)).toEqual(['DeviceProvisioned', 'DeviceRegistered', 'BootstrapResultReported', 'DeviceBootstrapped']);
+    expect(device.requests.some((r) => r.code === Method.POST && stringOptions(r, Option.URI_PATH).join('/') === '18830')).toBe(true);
+  });
+
+  it("the manifest's PSK key is in no event, workflow history or batch file (only in the encrypted credentials)", async () => {
+    const needles = [METER_KEY_HEX, METER_KEY_HEX.toUpperCase(), Buffer.from(METER_KEY_HEX, 'hex').toString('base64')];
+    const page = await system.events.readAll({ limit: 10_000 });
+    expect(page.events.length).toBeGreaterThan(10);
+    for (const event of page.events) for (const needle of needles) expect(JSON.stringify(event), event.type).not.toContain(needle);
+    const history = JSON.stringify(await system.workflows.getExecutionHistory(BATCH_EXECUTION));
+    expect(history).toContain('ValidateManifest');
+    for (const needle of needles) expect(history).not.toContain(needle);
+    const reports = await system.objects.reports.list('batches/b-dtls/');
+    expect(reports.objects.map((o) => o.key)).toContain('batches/b-dtls/report.csv');
+    for (const { key } of reports.objects) {
+      const text = (await system.objects.reports.getBytes(key)).toString('utf8');
+      for (const needle of needles) expect(text, key).not.toContain(needle);
     }
   });
 
@@ -143,8 +193,37 @@ describe('bootstrap over DTLS with per-device PSKs (embedded system)', () => {
     expect(stats().handshakes.failed.bad_record_mac).toBe(failedBefore + 1);
     expect(lwm2m!.dtls.server.sessions().some((s) => s.identity.toString() === 'dtls-lamp-2')).toBe(false);
     expect(lwm2m!.server.registration('dtls-lamp-2')).toBeUndefined();
-    expect(await typesOf('dtls-lamp-2')).toEqual(['DeviceProvisioned']);
     expect(lwm2m!.bridge!.stats().bootstrap.received).toBe(deliveriesBefore);
+
+    // The refusal is an event, in the device's stream: exactly one, and nothing else happened to the device.
+    await untilEvent('device-dtls-lamp-2', (e) => e.type === 'DeviceAuthenticationFailed', 'the refusal event');
+    await lwm2m!.authenticationFailures.settled();
+    expect(await typesOf('dtls-lamp-2')).toEqual(['DeviceProvisioned', 'DeviceAuthenticationFailed']);
+    const [failure] = await authFailuresOf('dtls-lamp-2');
+    expect(failure).toMatchObject({ thingName: 'dtls-lamp-2', identity: 'dtls-lamp-2', reason: 'bad-psk', transport: 'coaps', bridgeId: 'dtls', attempts: 1 });
+    expect(failure!['remote']).toMatchObject({ address: '127.0.0.1' });
+    expect(failure!['firstAttemptAt']).toBe(failure!['lastAttemptAt']);
+  });
+
+  it('a flood of 50 wrong-key handshakes gets no session and a bounded number of events that count every attempt', async () => {
+    const started = Date.now();
+    for (let i = 0; i < 50; i++) {
+      await expect(DtlsDevice.open(coapsPort(), 'dtls-lamp-5', Buffer.alloc(16, i))).rejects.toThrow('received fatal alert: bad_record_mac');
+    }
+    const floodMs = Date.now() - started;
+    expect(lwm2m!.dtls.server.sessions().some((s) => s.identity.toString() === 'dtls-lamp-5')).toBe(false);
+    expect(lwm2m!.server.registration('dtls-lamp-5')).toBeUndefined();
+    // The first attempt is recorded at once; the others are summed up when their window ends.
+    const stream = await untilStream('device-dtls-lamp-5', (events) => attemptsIn(events) >= 50, 'all 50 attempts counted in events');
+    await lwm2m!.authenticationFailures.settled();
+    expect(attemptsIn(await system.events.readStream('device-dtls-lamp-5'))).toBe(50);
+    const failures = stream.filter((e) => e.type === 'DeviceAuthenticationFailed').map((e) => e.data as { reason: string; attempts: number });
+    expect(failures[0]).toMatchObject({ reason: 'bad-psk', attempts: 1 });
+    expect(failures.every((f) => f.reason === 'bad-psk')).toBe(true);
+    // At most one event at the first attempt and one per window the flood lasted, whatever its rate.
+    expect(failures.length).toBeGreaterThanOrEqual(2);
+    expect(failures.length).toBeLessThanOrEqual(2 + Math.ceil(floodMs / FAILURE_WINDOW_MS));
+    expect(stream.filter((e) => e.type !== 'DeviceAuthenticationFailed').map((e) => e.type)).toEqual(['DeviceProvisioned']);
   });
 
   it("a Register over DTLS with another device's endpoint name is refused (4.03) and counted", async () => {
@@ -154,7 +233,12 @@ describe('bootstrap over DTLS with per-device PSKs (embedded system)', () => {
     expect(code).toBe(Code.FORBIDDEN);
     expect(lwm2m!.server.stats().rejected['identity-mismatch']).toBe(before + 1);
     expect(lwm2m!.server.registration('dtls-lamp-2')).toBeUndefined();
-    expect(await typesOf('dtls-lamp-2')).toEqual(['DeviceProvisioned']);
+    // Recorded against the device that tried it, not the one it claimed to be.
+    await untilEvent('device-dtls-lamp-3', (e) => e.type === 'DeviceAuthenticationFailed', 'the endpoint-mismatch event');
+    expect(await authFailuresOf('dtls-lamp-3')).toEqual([
+      expect.objectContaining({ thingName: 'dtls-lamp-3', identity: 'dtls-lamp-3', reason: 'endpoint-mismatch', endpoint: 'dtls-lamp-2', attempts: 1 }),
+    ]);
+    expect(await typesOf('dtls-lamp-2')).toEqual(['DeviceProvisioned', 'DeviceAuthenticationFailed']);
   });
 
   it('plain CoAP bootstrap in the default bootstrap setting ends in BootstrapRejected unauthenticated; the device is sent nothing', async () => {
@@ -176,6 +260,17 @@ describe('bootstrap over DTLS with per-device PSKs (embedded system)', () => {
     expect(await within(10_000, 'the session to close', closed)).toEqual(['local']);
     expect(await readDevicePsk(system.objects.credentials, 'dtls-lamp-1')).toBeUndefined();
     await expect(DtlsDevice.open(coapsPort(), 'dtls-lamp-1', key)).rejects.toThrow('received fatal alert: unknown_psk_identity');
+    // The device is known (deprovisioned), so its stream keeps the refusal.
+    await untilEvent('device-dtls-lamp-1', (e) => e.type === 'DeviceAuthenticationFailed', 'the unknown-identity event');
+    expect(await authFailuresOf('dtls-lamp-1')).toEqual([expect.objectContaining({ thingName: 'dtls-lamp-1', reason: 'unknown-identity', attempts: 1 })]);
+  });
+
+  it('an identity no device ever had is refused with unknown_psk_identity and recorded in its own identity- stream', async () => {
+    await expect(DtlsDevice.open(coapsPort(), 'nobody/42', Buffer.alloc(16, 1))).rejects.toThrow('received fatal alert: unknown_psk_identity');
+    const stream = await untilEvent('identity-nobody/42', (e) => e.type === 'DeviceAuthenticationFailed', 'the stranger\'s refusal');
+    expect(stream.map((e) => e.data)).toEqual([expect.objectContaining({ identity: 'nobody/42', reason: 'unknown-identity', attempts: 1 })]);
+    expect(stream[0]!.data).not.toHaveProperty('thingName');
+    expect(await system.events.streamVersion('device-nobody/42')).toBe(0);
   });
 });
 

@@ -1,5 +1,6 @@
 import type { DeviceRow } from '../../../events/projections/devices.ts';
 import { startBridge, type Bridge } from '../../../functions/bridge/bridge.ts';
+import { authenticationFailureOf, createAuthenticationFailureRecorder, printableIdentity, type AuthenticationFailureRecorder } from '../../../functions/dtls/authenticationFailures.ts';
 import { createDevicePskLookup } from '../../../functions/dtls/devicePskLookup.ts';
 import { openDtlsTransport, type DtlsTransport } from '../../../functions/dtls/dtlsTransport.ts';
 import type { DtlsServerOptions } from '../../../functions/dtls/options.ts';
@@ -23,6 +24,8 @@ export interface Lwm2mBridgeModuleOptions {
   readonly reconnectPeriodMs?: number;
   /** DTLS server options (timeouts, limits, suites), for tests and tuning. */
   readonly dtls?: DtlsServerOptions;
+  /** Window of the DeviceAuthenticationFailed rate limit per identity (default 60 s), for tests. */
+  readonly authenticationFailureWindowMs?: number;
 }
 
 export interface RunningLwm2mBridge extends RunningModule {
@@ -34,8 +37,10 @@ export interface RunningLwm2mBridge extends RunningModule {
   readonly coaps: PeerAddress;
   /** Where devices reach it over plain CoAP, when FLEET_LWM2M_PLAIN_COAP=true; undefined otherwise. */
   readonly plainCoap: PeerAddress | undefined;
-  /** Gives provisioned devices their PSK until provisioning does it (functions/dtls/provisionedDevicePsks.ts). */
+  /** Gives provisioned devices without a PSK a generated one (functions/dtls/provisionedDevicePsks.ts). */
   readonly psks: ProvisionedDevicePsks;
+  /** Records refused handshakes and endpoint mismatches as DeviceAuthenticationFailed, rate limited per identity. */
+  readonly authenticationFailures: AuthenticationFailureRecorder;
   /** The bridge's thing, certificate and policy in the registry. */
   readonly identity: BridgeIdentity;
   /** The bridge, once connect() has run. */
@@ -85,8 +90,16 @@ export const lwm2mBridgeModule = (options: Lwm2mBridgeModuleOptions = {}, onStar
       let psks: ProvisionedDevicePsks;
       let identity: BridgeIdentity;
       let plainAddress: PeerAddress | undefined;
+      const authenticationFailures = createAuthenticationFailureRecorder({
+        bridgeId,
+        append: (request) => ctx.events.append(request),
+        isKnownDevice: (thingName) => ctx.projectionStore.getRow('devices', thingName) !== undefined,
+        ...(options.authenticationFailureWindowMs === undefined ? {} : { windowMs: options.authenticationFailureWindowMs }),
+        log,
+      });
+      opened.push({ close: () => authenticationFailures.stop() });
       try {
-        dtls = await openSecureTransport(ctx, objects.credentials, host, coapsPort, options.dtls, log);
+        dtls = await openSecureTransport(ctx, objects.credentials, host, coapsPort, options.dtls, log, authenticationFailures);
         opened.push(dtls);
         let transport: DatagramTransport = dtls;
         if (plainCoap) {
@@ -99,7 +112,12 @@ export const lwm2mBridgeModule = (options: Lwm2mBridgeModuleOptions = {}, onStar
           });
         }
         server = await startLwm2mServer({ ...options.lwm2m, transport, log });
-        opened.splice(0, opened.length, server);
+        opened.splice(1, opened.length - 1, server);
+        const secure = dtls;
+        server.events.on('identityRefused', ({ peer, identity, endpoint }) => {
+          // Only a DTLS session has an identity; its device is who misbehaved, so the event goes to its stream.
+          authenticationFailures.record({ reason: 'endpoint-mismatch', identity: secure.identityOf(peer) ?? identity, thingName: identity, remote: peer, endpoint });
+        });
         psks = startPskFollower(ctx, objects.credentials, dtls, log);
         opened.push({ close: () => psks.stop() });
         identity = await createBridgeIdentity(registry, bridgeId);
@@ -119,6 +137,7 @@ export const lwm2mBridgeModule = (options: Lwm2mBridgeModuleOptions = {}, onStar
         coaps,
         plainCoap: plainAddress,
         psks,
+        authenticationFailures,
         identity,
         get bridge() {
           return bridge;
@@ -152,6 +171,8 @@ export const lwm2mBridgeModule = (options: Lwm2mBridgeModuleOptions = {}, onStar
             await psks.stop();
             // Closes the transports under it too.
             await server.close();
+            // After the server: no handshake can fail any more; open windows are summed up now.
+            await authenticationFailures.stop();
             await retire(registry, identity, log);
           })();
           return stopping;
@@ -164,7 +185,15 @@ export const lwm2mBridgeModule = (options: Lwm2mBridgeModuleOptions = {}, onStar
 });
 
 /** The DTLS transport with the fleet's PSKs: a device's own key, and only while it is in the fleet. */
-const openSecureTransport = (ctx: RuntimeContext, credentials: ObjectStore, host: string, port: number, dtlsOptions: DtlsServerOptions | undefined, log: Lwm2mLog): Promise<DtlsTransport> => {
+const openSecureTransport = (
+  ctx: RuntimeContext,
+  credentials: ObjectStore,
+  host: string,
+  port: number,
+  dtlsOptions: DtlsServerOptions | undefined,
+  log: Lwm2mLog,
+  failures: AuthenticationFailureRecorder,
+): Promise<DtlsTransport> => {
   const lookup = createDevicePskLookup({
     credentials,
     // The devices projection, a few milliseconds behind the store at most: a handshake must not read a device's whole stream.
@@ -179,13 +208,16 @@ const openSecureTransport = (ctx: RuntimeContext, credentials: ObjectStore, host
       const psk = await lookup(identity);
       return psk && { key: psk.key, device: psk.thingName };
     },
-    onHandshakeFailed: (f) =>
-      // No registration exists yet, so nothing is recorded as an event: the counters (dtls.server.stats()) and this line are the trace.
+    onHandshakeFailed: (f) => {
+      // A wrong key or an unknown identity is an event (rate limited per identity); every failure is counted in dtls.server.stats().
+      const failure = authenticationFailureOf(f);
+      if (failure !== undefined) failures.record(failure);
       warn(
         `dtls-${f.reason}`,
-        { peer: `${f.remote.address}:${f.remote.port}`, ...(f.identity === undefined ? {} : { identity: f.identity.toString('ascii').slice(0, 128) }), detail: f.detail },
+        { peer: `${f.remote.address}:${f.remote.port}`, ...(f.identity === undefined ? {} : { identity: printableIdentity(f.identity) }), detail: f.detail },
         'a DTLS handshake was refused',
-      ),
+      );
+    },
   });
 };
 
