@@ -4,7 +4,7 @@ import { cognitoJwksUrl, cognitoProfile } from '../api/auth/tokenProfiles.ts';
 import { createTokenVerifier } from '../api/auth/tokenVerifier.ts';
 import { systemClock } from '../shared/clock.ts';
 import { buildAwsApi } from './awsApi.ts';
-import { awsDeviceRegistry, awsEventStore, awsReports, awsUploads } from './awsAdapters.ts';
+import { awsDeviceDirectory, awsDeviceReadModel, awsDeviceRegistry, awsEventStore, awsReports, awsUploads } from './awsAdapters.ts';
 import { LAMBDA_ENV, requiredEnv } from './env.ts';
 import { httpApiHandler } from './httpApiEvent.ts';
 import { createStepFunctionsExecutions } from './stepFunctionsExecutions.ts';
@@ -20,14 +20,18 @@ const verifier = createTokenVerifier({
   clock: systemClock,
 });
 
+const events = awsEventStore();
+
 export const handler = httpApiHandler(
   buildAwsApi({
     verifier,
-    events: awsEventStore(),
+    events,
     registry: awsDeviceRegistry(),
     uploads: awsUploads(),
     reports: awsReports(),
     workflows: createStepFunctionsExecutions(new SFNClient({})),
+    directory: awsDeviceDirectory(),
+    readModel: awsDeviceReadModel(events),
     stateMachines: {
       provisioning: requiredEnv(LAMBDA_ENV.provisioningStateMachineArn),
       deprovisioning: requiredEnv(LAMBDA_ENV.deprovisioningStateMachineArn),

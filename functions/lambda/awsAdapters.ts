@@ -2,6 +2,10 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { IoTClient } from '@aws-sdk/client-iot';
 import { S3Client } from '@aws-sdk/client-s3';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import type { DeviceReadModel } from '../deviceViews/deviceReadModel.ts';
+import { createDynamoDeviceReadModel } from '../deviceViews/dynamoDeviceReadModel.ts';
+import type { DeviceDirectory } from '../directory/deviceDirectory.ts';
+import { createDynamoDeviceDirectory } from '../directory/dynamoDeviceDirectory.ts';
 import { createDynamoEventStore } from '../eventStore/dynamoEventStore.ts';
 import type { EventStore } from '../eventStore/eventStore.ts';
 import type { ObjectStore } from '../objectStore/objectStore.ts';
@@ -22,6 +26,22 @@ export const dynamoDocumentClient = (): DynamoDBDocumentClient => DynamoDBDocume
 
 export const awsEventStore = (env: Env = process.env): EventStore =>
   createDynamoEventStore({ client: dynamoDocumentClient(), tableName: requiredEnv(LAMBDA_ENV.eventStoreTable, env) });
+
+/** The device directory on the `directory` projection table. */
+export const awsDeviceDirectory = (env: Env = process.env): DeviceDirectory =>
+  createDynamoDeviceDirectory({ client: dynamoDocumentClient(), tableName: requiredEnv(LAMBDA_ENV.directoryTable, env) });
+
+/** The device views' projection reads; rejected payloads come from `events`, the store on the event store table. */
+export const awsDeviceReadModel = (events: EventStore, env: Env = process.env): DeviceReadModel =>
+  createDynamoDeviceReadModel({
+    client: dynamoDocumentClient(),
+    tables: {
+      deviceState: requiredEnv(LAMBDA_ENV.deviceStateTable, env),
+      alarms: requiredEnv(LAMBDA_ENV.alarmsTable, env),
+      rejections: requiredEnv(LAMBDA_ENV.rejectionsTable, env),
+    },
+    eventStore: { tableName: requiredEnv(LAMBDA_ENV.eventStoreTable, env), events },
+  });
 
 /** The account and region the Lambda runs in, for ARNs the registry builds itself. */
 export const awsArnContext = (env: Env = process.env): ArnContext => ({

@@ -7,6 +7,10 @@ import { problemNotFound } from '../api/notFound.ts';
 import { openApiRoutes } from '../api/openapi/openApiRoutes.ts';
 import { findDeviceToDeprovision } from '../deprovisioning/describeDevice.ts';
 import { deprovisioningRoutes } from '../deprovisioning/deprovisioningRoutes.ts';
+import type { DeviceReadModel } from '../deviceViews/deviceReadModel.ts';
+import { deviceViewsRoutes } from '../deviceViews/deviceViewsRoutes.ts';
+import type { DeviceDirectory } from '../directory/deviceDirectory.ts';
+import { directoryRoutes } from '../directory/directoryRoutes.ts';
 import type { EventStore } from '../eventStore/eventStore.ts';
 import type { ObjectStore } from '../objectStore/objectStore.ts';
 import { batchProgress } from '../provisioning/batchProgress.ts';
@@ -21,6 +25,9 @@ export interface AwsApiDeps {
   readonly uploads: ObjectStore;
   readonly reports: ObjectStore;
   readonly workflows: WorkflowExecutions;
+  /** The directory and device views over the projection tables (functions/lambda/awsAdapters.ts). */
+  readonly directory: DeviceDirectory;
+  readonly readModel: DeviceReadModel;
   readonly stateMachines: { readonly provisioning: string; readonly deprovisioning: string };
   /** API Gateway passes at most 6 MB to a Lambda; larger manifests go to the uploads bucket directly. */
   readonly maxManifestBytes?: number;
@@ -30,8 +37,8 @@ export interface AwsApiDeps {
 /**
  * The routes the AWS API serves today, and why the others are not here yet: each route module is
  * the embedded one, wired to AWS adapters. Routes whose read side has no DynamoDB adapter yet
- * (directory search, device views, commands) answer 404 problem+json until it exists; the
- * permission table still governs them, so adding one is registering its module here.
+ * (commands, the command audit) answer 404 problem+json until it exists; the permission table
+ * still governs them, so adding one is registering its module here.
  */
 export const AWS_API_ROUTES = [
   'GET /health',
@@ -41,6 +48,12 @@ export const AWS_API_ROUTES = [
   'GET /provisioning/batches/:batchId/report',
   'DELETE /devices/:thingName',
   'GET /deprovisioning/:executionName',
+  'GET /devices',
+  'GET /devices/*',
+  'GET /devices/:thingName/state',
+  'GET /devices/:thingName/history',
+  'GET /devices/:thingName/alarms',
+  'GET /rejections',
 ] as const;
 
 /** undefined for a run that does not exist; any other failure is the caller's error. */
@@ -91,6 +104,9 @@ export const buildAwsApi = async (deps: AwsApiDeps): Promise<FastifyInstance> =>
       describe: (name) => deps.workflows.describeExecution(executionArnOf(deprovisioning, name)).catch(unlessMissing),
     }),
   );
+  // Search, one device, and its state (live or replayed from the store), history, alarms; rejections.
+  await app.register(directoryRoutes({ directory: deps.directory }));
+  await app.register(deviceViewsRoutes({ events: deps.events, readModel: deps.readModel }));
   await app.ready();
   return app;
 };

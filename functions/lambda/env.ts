@@ -17,6 +17,7 @@ export const LAMBDA_ENV = {
   deviceStateTable: 'DEVICE_STATE_TABLE',
   alarmsTable: 'ALARMS_TABLE',
   directoryTable: 'DIRECTORY_TABLE',
+  rejectionsTable: 'REJECTIONS_TABLE',
   provisioningStateMachineArn: 'PROVISIONING_STATE_MACHINE_ARN',
   deprovisioningStateMachineArn: 'DEPROVISIONING_STATE_MACHINE_ARN',
   userPoolId: 'USER_POOL_ID',

@@ -28,6 +28,10 @@ export const toInjectRequest = (event: APIGatewayProxyEventV2): InjectOptions =>
 export const httpApiHandler =
   (app: Promise<FastifyInstance>) =>
   async (event: APIGatewayProxyEventV2): Promise<APIGatewayProxyStructuredResultV2> => {
+    // A CORS preflight that API Gateway forwards (the console's `OPTIONS /{proxy+}` route) is answered
+    // here, before the permission table, which governs real calls only: the gateway adds the CORS
+    // headers of its own configuration and ignores any a Lambda sets.
+    if (event.requestContext.http.method === 'OPTIONS') return { statusCode: 204, headers: {}, body: '' };
     const response = await (await app).inject(toInjectRequest(event));
     const headers: Record<string, string> = {};
     const cookies: string[] = [];

@@ -11,6 +11,7 @@ const projector = createDynamoProjector({
     { ...PROJECTION_TABLES.deviceState, tableName: requiredEnv(LAMBDA_ENV.deviceStateTable) },
     { ...PROJECTION_TABLES.alarms, tableName: requiredEnv(LAMBDA_ENV.alarmsTable) },
     { ...PROJECTION_TABLES.directory, tableName: requiredEnv(LAMBDA_ENV.directoryTable) },
+    { ...PROJECTION_TABLES.rejections, tableName: requiredEnv(LAMBDA_ENV.rejectionsTable) },
   ],
 });
 

@@ -2,6 +2,7 @@ import { alarmsProjection, type AlarmRow } from '../../events/projections/alarms
 import { deviceStateProjection } from '../../events/projections/deviceState.ts';
 import { devicesProjection, type DeviceRow } from '../../events/projections/devices.ts';
 import type { AnyProjection } from '../../events/projections/projection.ts';
+import { rejectionsProjection, type RejectionRow } from '../../events/projections/rejections.ts';
 
 export interface ProjectionIndex {
   readonly indexName: string;
@@ -15,6 +16,13 @@ export interface ProjectionTableDesign {
   readonly indexes: readonly ProjectionIndex[];
   readonly indexAttributes?: (row: unknown) => Record<string, string | number | undefined>;
 }
+
+/**
+ * A rejection's place in the newest-first order as one string, `receivedAt#eventId`, that sorts as
+ * the pair (receivedAt, eventId) does in the SQLite adapter: every character an ISO 8601 time can
+ * hold sorts after "#", so where one time is a prefix of another the shorter still sorts first.
+ */
+export const rejectionOrderKey = (row: Pick<RejectionRow, 'receivedAt' | 'eventId'>): string => `${row.receivedAt}#${row.eventId}`;
 
 /**
  * The projection tables on AWS, as plain data so the CDK app, the projector Lambda and the tests
@@ -34,6 +42,16 @@ export const PROJECTION_TABLES = {
     // The directory search starts from a tenant; attributes and geography filter within it.
     indexes: [{ indexName: 'byTenant', partitionKey: 'tenant', sortKey: 'pk' }],
     indexAttributes: (row) => ({ tenant: (row as DeviceRow).tenant, status: (row as DeviceRow).status }),
+  },
+  rejections: {
+    projection: rejectionsProjection,
+    // Listed newest first, by stage or by device (unattributed rejections have no thingName, so
+    // byThing is sparse); all stages together are a merge of the four byStage partitions.
+    indexes: [
+      { indexName: 'byStage', partitionKey: 'stage', sortKey: 'receivedKey' },
+      { indexName: 'byThing', partitionKey: 'thingName', sortKey: 'receivedKey' },
+    ],
+    indexAttributes: (row) => ({ stage: (row as RejectionRow).stage, thingName: (row as RejectionRow).thingName, receivedKey: rejectionOrderKey(row as RejectionRow) }),
   },
 } as const satisfies Record<string, ProjectionTableDesign>;
 

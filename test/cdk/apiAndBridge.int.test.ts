@@ -6,6 +6,8 @@ import { LAMBDA_ENV } from '../../functions/lambda/env.ts';
 import { bridgePolicy, bridgePolicyName } from '../../functions/registry/devicePolicy.ts';
 import { ACCESS_TOKEN_VALIDITY, PUBLIC_ROUTES } from '../../infra/cdk/constructs/fleetApi.ts';
 import { BRIDGE_DOCKERFILE, bridgeIdPool, HEALTH_PORT, LWM2M_PORTS } from '../../infra/cdk/constructs/bridgeService.ts';
+import { PROJECTION_TABLE_ENV } from '../../infra/cdk/constructs/projections.ts';
+import type { ProjectionTableName } from '../../functions/projections/projectionTableDesign.ts';
 import { allowedActions, synthesizeFleet, type SynthesizedFleet } from './synthesizedFleet.ts';
 import { asList, resolvePseudo, TEST_ENV } from './templateValues.ts';
 
@@ -74,6 +76,7 @@ describe('operator API', () => {
       [
         'dynamodb:GetItem',
         'dynamodb:Query',
+        'dynamodb:Scan',
         'iot:DescribeCertificate',
         'iot:DescribeThing',
         'iot:ListPrincipalThings',
@@ -94,6 +97,38 @@ describe('operator API', () => {
     expect(start.Resource).toEqual({ Ref: fleet.logicalId(fleet.stack.deprovisioning.stateMachine) });
     const put = statements.find((s) => asList(s.Action).includes('s3:PutObject'))!;
     expect(put.Resource).toEqual({ 'Fn::Join': ['', [{ 'Fn::GetAtt': [fleet.logicalId(fleet.stack.storage.uploads), 'Arn'] }, '/manifests/*']] });
+  });
+});
+
+describe('the API Lambda on the projection tables', () => {
+  it('is told every table’s name and may only read: exactly the calls its directory and device views make, on each table and index', () => {
+    const { tables } = fleet.stack.projections;
+    const env = (fleet.resources[fleet.logicalId(fleet.stack.api.handler.fn)]!.Properties!.Environment as { Variables: Record<string, unknown> }).Variables;
+    for (const [name, table] of Object.entries(tables) as [ProjectionTableName, (typeof tables)[ProjectionTableName]][]) {
+      expect(env[PROJECTION_TABLE_ENV[name]]).toEqual({ Ref: fleet.logicalId(table) });
+    }
+    const ids = Object.values(tables).map((t) => fleet.logicalId(t));
+    const granted = fleet
+      .statementsOf(fleet.stack.api.handler.role)
+      .filter((s) => ids.some((id) => JSON.stringify(s.Resource).includes(id)))
+      .flatMap((s) => {
+        expect(s.Effect).toBe('Allow');
+        return asList(s.Action).flatMap((action) => asList(s.Resource as unknown[]).map((resource) => `${action} ${JSON.stringify(resource)}`));
+      })
+      .sort();
+    const table = (t: keyof typeof tables) => ({ 'Fn::GetAtt': [fleet.logicalId(tables[t]), 'Arn'] });
+    const index = (t: keyof typeof tables, name: string) => ({ 'Fn::Join': ['', [table(t), `/index/${name}`]] });
+    expect(granted).toEqual(
+      [
+        `dynamodb:GetItem ${JSON.stringify(table('directory'))}`,
+        `dynamodb:Scan ${JSON.stringify(table('directory'))}`,
+        `dynamodb:Query ${JSON.stringify(index('directory', 'byTenant'))}`,
+        `dynamodb:GetItem ${JSON.stringify(table('deviceState'))}`,
+        `dynamodb:Query ${JSON.stringify(index('alarms', 'byThing'))}`,
+        `dynamodb:Query ${JSON.stringify(index('rejections', 'byStage'))}`,
+        `dynamodb:Query ${JSON.stringify(index('rejections', 'byThing'))}`,
+      ].sort(),
+    );
   });
 });
 

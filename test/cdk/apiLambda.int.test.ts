@@ -8,12 +8,15 @@ import { streamIdFor } from '../../events/envelope.ts';
 import { cognitoIssuer, cognitoProfile } from '../../functions/api/auth/tokenProfiles.ts';
 import { createTokenVerifier } from '../../functions/api/auth/tokenVerifier.ts';
 import { DEPROVISIONING_DEFINITION_FILE, DEPROVISIONING_FUNCTIONS, deprovisioningTasks } from '../../functions/deprovisioning/deprovisioningTasks.ts';
+import { createSqliteDeviceReadModel } from '../../functions/deviceViews/sqliteDeviceReadModel.ts';
+import { createSqliteDeviceDirectory } from '../../functions/directory/sqliteDeviceDirectory.ts';
 import { openSqlite, type SqliteDatabase } from '../../functions/eventStore/sqliteDatabase.ts';
 import { createSqliteEventStore } from '../../functions/eventStore/sqliteEventStore.ts';
 import { buildAwsApi } from '../../functions/lambda/awsApi.ts';
 import { httpApiHandler } from '../../functions/lambda/httpApiEvent.ts';
 import { executionArnOf } from '../../functions/lambda/stepFunctionsExecutions.ts';
 import { openEmbeddedObjectStores } from '../../functions/objectStore/embeddedObjectStores.ts';
+import { createSqliteProjectionStore } from '../../functions/projections/sqliteProjectionStore.ts';
 import type { ObjectStore } from '../../functions/objectStore/objectStore.ts';
 import { createCa } from '../../functions/registry/localCa.ts';
 import { createSqliteDeviceRegistry, type SqliteDeviceRegistry } from '../../functions/registry/sqliteDeviceRegistry.ts';
@@ -64,6 +67,8 @@ beforeAll(async () => {
     profile: cognitoProfile({ region: REGION, userPoolId: POOL, clientIds: [CLIENT] }),
     clock: systemClock,
   });
+  // The directory and device views read the projection store's table.
+  createSqliteProjectionStore(db);
   handler = httpApiHandler(
     buildAwsApi({
       verifier,
@@ -73,6 +78,9 @@ beforeAll(async () => {
       reports: stores.reports,
       workflows: engine,
       stateMachines: { provisioning: 'arn:aws:states:local:000000000000:stateMachine:provisioning', deprovisioning: DEPROVISIONING_ARN },
+      // The read side on DynamoDB has its own test (test/lambda/awsApiReadSide.int.test.ts).
+      directory: createSqliteDeviceDirectory(db),
+      readModel: createSqliteDeviceReadModel(db),
       logLevel: 'silent',
     }),
   );
@@ -149,6 +157,18 @@ describe('the API Lambda', () => {
     expect(viewer.statusCode).toBe(403);
   });
 
+  it('answers a forwarded CORS preflight 204 without a token, and the preflight changes nothing', async () => {
+    const preflight = await handler(
+      request('OPTIONS', '/devices/lamp-1', { headers: { origin: 'https://d111.cloudfront.net', 'access-control-request-method': 'DELETE' } }),
+    );
+    expect(preflight.statusCode).toBe(204);
+    expect(preflight.body).toBe('');
+    // The device is still there: a preflight never reaches a route.
+    const viewer = await handler(request('GET', '/devices/lamp-1', { token: await token(['viewer']) }));
+    expect(viewer.statusCode).not.toBe(401);
+    expect(await registry.describeThing('lamp-1')).toBeDefined();
+  });
+
   it('stores an admin’s manifest upload byte for byte in the uploads area, under the key that starts provisioning', async () => {
     const csv = Buffer.from('serial,tenant,latitude,longitude\nlamp-9,city-of-lund,55.7,13.19\n');
     const response = await handler(request('POST', '/provisioning/manifests', { token: await token(['admin']), body: csv, headers: { 'content-type': 'text/csv' } }));
@@ -179,8 +199,8 @@ describe('the API Lambda', () => {
     expect((await handler(request('DELETE', '/devices/nobody', { token: admin }))).statusCode).toBe(404);
     expect((await handler(request('GET', '/deprovisioning/d-unknown', { token: admin }))).statusCode).toBe(404);
     expect((await handler(request('GET', '/provisioning/batches/b-unknown', { token: admin }))).statusCode).toBe(404);
-    const directory = await handler(request('GET', '/devices', { token: admin }));
-    expect(directory.statusCode).toBe(404);
-    expect(json(directory.body)).toMatchObject({ type: '/problems/no-such-route' });
+    const commands = await handler(request('GET', '/commands', { token: admin }));
+    expect(commands.statusCode).toBe(404);
+    expect(json(commands.body)).toMatchObject({ type: '/problems/no-such-route' });
   });
 });

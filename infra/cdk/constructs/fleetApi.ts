@@ -1,4 +1,4 @@
-import { ArnFormat, Duration, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
+import { ArnFormat, Duration, Lazy, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
 import { AccessLogFormat } from 'aws-cdk-lib/aws-apigateway';
 import * as apigwv2 from 'aws-cdk-lib/aws-apigatewayv2';
 import { HttpJwtAuthorizer } from 'aws-cdk-lib/aws-apigatewayv2-authorizers';
@@ -8,6 +8,7 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import type * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
+import { PERMISSIONS } from '../../../functions/api/auth/permissions.ts';
 import { ROLE_PURPOSE, ROLES } from '../../../functions/api/auth/roles.ts';
 import { cognitoIssuer } from '../../../functions/api/auth/tokenProfiles.ts';
 import { LAMBDA_ENV } from '../../../functions/lambda/env.ts';
@@ -17,6 +18,7 @@ import { grantRegistry } from '../registryAccess.ts';
 import { OBJECT_PREFIXES } from '../workflows.ts';
 import type { EventStore } from './eventStore.ts';
 import { HandlerFunction } from './handlerFunction.ts';
+import type { Projections } from './projections.ts';
 
 export interface FleetApiProps {
   readonly eventStore: EventStore;
@@ -26,6 +28,8 @@ export interface FleetApiProps {
   readonly deprovisioning: sfn.StateMachine;
   /** Variables the API Lambda's adapters read (table and bucket names, account...). */
   readonly environment: Record<string, string>;
+  /** The projection tables the directory and device views read. */
+  readonly projections: Projections;
 }
 
 /** Routes anyone may call (functions/api/auth/permissions.ts marks them public): no authorizer at the gateway either. */
@@ -33,6 +37,16 @@ export const PUBLIC_ROUTES = [
   { method: apigwv2.HttpMethod.GET, path: '/health' },
   { method: apigwv2.HttpMethod.GET, path: '/openapi.json' },
 ] as const;
+
+/** The methods the permission table names: what a browser app's preflight may ask for. */
+export const API_METHODS = [...new Set(PERMISSIONS.map((p) => p.method))].sort();
+
+/** A browser app on another origin (the operator console) that calls the API with its own app client's tokens. */
+export interface BrowserApp {
+  readonly client: cognito.UserPoolClient;
+  /** `https://host`, no path: what the browser sends as Origin. */
+  readonly origin: string;
+}
 
 /** Short-lived tokens: a removed group membership stops working within the hour. */
 export const ACCESS_TOKEN_VALIDITY = Duration.hours(1);
@@ -55,6 +69,9 @@ export class FleetApi extends Construct {
   readonly stage: apigwv2.HttpStage;
   readonly handler: HandlerFunction;
   readonly accessLogs: logs.LogGroup;
+  /** The app clients whose tokens the gateway and the app accept; read at synth, so clients added later count. */
+  private readonly clientIds: string[] = [];
+  private readonly integration: HttpLambdaIntegration;
 
   constructor(scope: Construct, id: string, props: FleetApiProps) {
     super(scope, id);
@@ -90,13 +107,16 @@ export class FleetApi extends Construct {
       refreshTokenValidity: Duration.days(1),
       enableTokenRevocation: true,
     });
+    this.clientIds.push(this.client.userPoolClientId);
+    const clientIds = { produce: () => this.clientIds };
 
     this.handler = new HandlerFunction(this, 'Api', {
       handler: 'api',
       environment: {
         ...props.environment,
+        ...props.projections.environment,
         [LAMBDA_ENV.userPoolId]: this.userPool.userPoolId,
-        [LAMBDA_ENV.userPoolClientIds]: this.client.userPoolClientId,
+        [LAMBDA_ENV.userPoolClientIds]: Lazy.string({ produce: () => this.clientIds.join(',') }),
         [LAMBDA_ENV.provisioningStateMachineArn]: props.provisioning.stateMachineArn,
         [LAMBDA_ENV.deprovisioningStateMachineArn]: props.deprovisioning.stateMachineArn,
       },
@@ -107,6 +127,8 @@ export class FleetApi extends Construct {
     // What the registered routes call: batch and device streams, the thing and its certificates
     // (is there something to deprovision?), manifest uploads, reports, and the two workflows.
     props.eventStore.grantStoreAccess(role, 'read');
+    // The directory and device views: reads on the projection tables, per table and index.
+    props.projections.grantApiReads(role);
     grantRegistry(role, ['describeThing', 'certificateStatus']);
     grantObjects(role, props.uploads, ['write'], OBJECT_PREFIXES.uploads);
     grantObjects(role, props.reports, ['read'], OBJECT_PREFIXES.reports);
@@ -119,12 +141,13 @@ export class FleetApi extends Construct {
 
     this.accessLogs = new logs.LogGroup(this, 'AccessLogs', { retention: logs.RetentionDays.ONE_YEAR, removalPolicy: RemovalPolicy.RETAIN });
     const integration = new HttpLambdaIntegration('App', this.handler.fn, { payloadFormatVersion: apigwv2.PayloadFormatVersion.VERSION_2_0 });
+    this.integration = integration;
     this.api = new apigwv2.HttpApi(this, 'HttpApi', {
       description: 'LwM2M fleet operator API',
       createDefaultStage: false,
       defaultIntegration: integration,
       defaultAuthorizer: new HttpJwtAuthorizer('Cognito', cognitoIssuer(stack.region, this.userPool.userPoolId), {
-        jwtAudience: [this.client.userPoolClientId],
+        jwtAudience: Lazy.list(clientIds),
       }),
     });
     for (const route of PUBLIC_ROUTES) {
@@ -142,5 +165,29 @@ export class FleetApi extends Construct {
       throttle: { rateLimit: 50, burstLimit: 100 },
       accessLogSettings: { destination: new apigwv2.LogGroupLogDestination(this.accessLogs), format: AccessLogFormat.jsonWithStandardFields() },
     });
+  }
+
+  /**
+   * Lets a browser app on another origin call the API: its app client's tokens pass the gateway's
+   * authorizer and the app's own verifier, and CORS admits its origin (and only it) with the
+   * methods of the permission table. The $default route carries the JWT authorizer and would
+   * refuse preflights (they never carry a token), so `OPTIONS /{proxy+}` goes to the API Lambda
+   * without one (API Gateway's documented recipe for a $default route with an authorizer); the
+   * gateway puts the CORS headers on the answer and ignores any the Lambda sets.
+   */
+  allowBrowserApp(app: BrowserApp): void {
+    this.clientIds.push(app.client.userPoolClientId);
+    (this.api.node.defaultChild as apigwv2.CfnApi).corsConfiguration = {
+      allowOrigins: [app.origin],
+      allowMethods: API_METHODS,
+      allowHeaders: ['authorization', 'content-type'],
+      maxAge: Duration.hours(1).toSeconds(),
+    };
+    for (const added of this.api.addRoutes({ path: '/{proxy+}', methods: [apigwv2.HttpMethod.OPTIONS], integration: this.integration, authorizer: new apigwv2.HttpNoneAuthorizer() })) {
+      Validations.of(added).acknowledge({
+        id: 'AwsSolutions-APIG4',
+        reason: 'CORS preflights never carry credentials (Fetch standard), so the OPTIONS route cannot have an authorizer; the CORS headers come from the gateway, which admits the console origin only.',
+      });
+    }
   }
 }

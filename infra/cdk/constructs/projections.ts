@@ -16,13 +16,27 @@ export const PROJECTION_TABLE_ENV: Record<ProjectionTableName, string> = {
   deviceState: LAMBDA_ENV.deviceStateTable,
   alarms: LAMBDA_ENV.alarmsTable,
   directory: LAMBDA_ENV.directoryTable,
+  rejections: LAMBDA_ENV.rejectionsTable,
 };
 
 /** What the projector calls on its tables (functions/projections/dynamoProjectionTables.ts). */
 const PROJECTOR_ACTIONS = ['dynamodb:BatchGetItem', 'dynamodb:PutItem'];
 
 /**
- * The read side on AWS: one table per projection (device state, alarms, directory; keys and
+ * What the API's read adapters call, per table and per index, and nothing else
+ * (functions/directory/dynamoDeviceDirectory.ts, functions/deviceViews/dynamoDeviceReadModel.ts):
+ * a device by name and the fleet-wide search (Scan) on the directory, its tenant index; one
+ * device's state; a device's alarms; rejections by stage or by device.
+ */
+export const API_READS = {
+  directory: { table: ['dynamodb:GetItem', 'dynamodb:Scan'], indexes: { byTenant: ['dynamodb:Query'] } },
+  deviceState: { table: ['dynamodb:GetItem'], indexes: {} },
+  alarms: { table: [], indexes: { byThing: ['dynamodb:Query'] } },
+  rejections: { table: [], indexes: { byStage: ['dynamodb:Query'], byThing: ['dynamodb:Query'] } },
+} as const satisfies Record<ProjectionTableName, { table: readonly string[]; indexes: Record<string, readonly string[]> }>;
+
+/**
+ * The read side on AWS: one table per projection (device state, alarms, directory, rejections; keys and
  * indexes from functions/projections/projectionTableDesign.ts) and the projector Lambda that
  * folds the event store's stream into them with the same pure projections the embedded engine
  * runs (events/projections). Rows can be rebuilt from the store, but no AWS rebuild tool exists
@@ -65,5 +79,21 @@ export class Projections extends Construct {
     });
     this.projector.role.addToPolicy(new iam.PolicyStatement({ actions: PROJECTOR_ACTIONS, resources: Object.values(this.tables).map((t) => t.tableArn) }));
     this.consumer = new StreamConsumer(this, 'Stream', { table: props.eventStoreTable, handler: this.projector });
+  }
+
+  /** Every table's name under the variable its readers and the projector read it from. */
+  get environment(): Record<string, string> {
+    return Object.fromEntries((Object.keys(this.tables) as ProjectionTableName[]).map((name) => [PROJECTION_TABLE_ENV[name], this.tables[name].tableName]));
+  }
+
+  /** Read-only access for the API's directory and device views: on each table and index, only API_READS. */
+  grantApiReads(grantee: iam.IGrantable): void {
+    for (const [name, reads] of Object.entries(API_READS) as [ProjectionTableName, (typeof API_READS)[ProjectionTableName]][]) {
+      const table = this.tables[name];
+      if (reads.table.length > 0) grantee.grantPrincipal.addToPrincipalPolicy(new iam.PolicyStatement({ actions: [...reads.table], resources: [table.tableArn] }));
+      for (const [index, actions] of Object.entries(reads.indexes) as [string, readonly string[]][]) {
+        grantee.grantPrincipal.addToPrincipalPolicy(new iam.PolicyStatement({ actions: [...actions], resources: [`${table.tableArn}/index/${index}`] }));
+      }
+    }
   }
 }

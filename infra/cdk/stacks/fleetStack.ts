@@ -6,6 +6,7 @@ import { LAMBDA_ENV } from '../../../functions/lambda/env.ts';
 import { AlarmSubscription } from '../constructs/alarmSubscription.ts';
 import { BridgeService } from '../constructs/bridgeService.ts';
 import { BridgeTraffic } from '../constructs/bridgeTraffic.ts';
+import { Console } from '../constructs/console.ts';
 import { DeviceIngress } from '../constructs/deviceIngress.ts';
 import { EventBus } from '../constructs/eventBus.ts';
 import { EventStore } from '../constructs/eventStore.ts';
@@ -19,12 +20,20 @@ import { Storage } from '../constructs/storage.ts';
 import { Workflow } from '../constructs/workflow.ts';
 import { BOOTSTRAP_WORKFLOW, DEPROVISIONING_WORKFLOW, PROVISIONING_WORKFLOW } from '../workflows.ts';
 
+export interface FleetStackProps extends StackProps {
+  /**
+   * The operator console's build (`npm run synth` builds functions/dashboard/dist when missing).
+   * Without it the stack deploys no console: the API alone, for tests and headless deployments.
+   */
+  readonly consoleAssets?: string;
+}
+
 /**
  * The fleet backend on AWS: event store, bus, the ingestion path (IoT rules → decode → bus →
  * append), the outbox and projections on the store's stream, the schema registry, the object
  * buckets, the provisioning, deprovisioning and bootstrap workflows, the bridge-traffic rules,
- * the operator API and the LwM2M bridge service. It only composes; each capability is its own
- * construct (infra/cdk/README.md).
+ * the operator API, the operator console and the LwM2M bridge service. It only composes; each
+ * capability is its own construct (infra/cdk/README.md).
  */
 export class FleetStack extends Stack {
   readonly eventStore: EventStore;
@@ -44,8 +53,9 @@ export class FleetStack extends Stack {
   readonly alarmSubscription: AlarmSubscription;
   readonly api: FleetApi;
   readonly bridge: BridgeService;
+  readonly operatorConsole: Console | undefined;
 
-  constructor(scope: Construct, id: string, props: StackProps = {}) {
+  constructor(scope: Construct, id: string, props: FleetStackProps = {}) {
     super(scope, id, props);
     this.eventStore = new EventStore(this, 'EventStore');
 
@@ -108,7 +118,12 @@ export class FleetStack extends Stack {
       provisioning: this.provisioning.stateMachine,
       deprovisioning: this.deprovisioning.stateMachine,
       environment: workflowProps.environment,
+      projections: this.projections,
     });
     this.bridge = new BridgeService(this, 'Bridge', { credentials: workflowProps.areas.credentials });
+    this.operatorConsole =
+      props.consoleAssets === undefined
+        ? undefined
+        : new Console(this, 'Console', { api: this.api, assets: props.consoleAssets, accessLogs: asInterface(s.accessLogs) });
   }
 }
