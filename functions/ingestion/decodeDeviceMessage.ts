@@ -61,16 +61,23 @@ class Rejected extends Error {
   }
 }
 
+declare const validatedByCatalog: unique symbol;
+/**
+ * Fact data that came out of its catalog schema's parse in this process. Only `checked` makes one,
+ * so code holding this type may append it without parsing it again (the embedded fast path).
+ */
+export type CheckedData = IngestDetail['data'] & { readonly [validatedByCatalog]: true };
+
 /** Validates facts against the catalog here, so nothing invalid reaches the bus. */
-const checked = (type: IngestDetailType, data: unknown): IngestDetail['data'] => {
+const checked = (type: IngestDetailType, data: unknown): CheckedData => {
   const parsed = currentDefinition.get(type)!.schema.safeParse(data);
   if (!parsed.success) {
     throw new Rejected('validate', describeIssues(parsed.error).map((i) => `${i.path}: ${i.message}`).join('; '));
   }
-  return parsed.data as IngestDetail['data'];
+  return parsed.data as CheckedData;
 };
 
-const facts = (m: DeviceMessage, messageId: string): { type: IngestDetailType; data: IngestDetail['data'] }[] => {
+const facts = (m: DeviceMessage, messageId: string): { type: CheckedFact['type']; data: CheckedData }[] => {
   let records: ResolvedRecord[];
   try {
     records = resolve(decodeSenmlCbor(m.payload, { profile: 'lwm2m' }), m.receivedAt.getTime() / 1000, { profile: 'lwm2m' });
@@ -111,14 +118,43 @@ const facts = (m: DeviceMessage, messageId: string): { type: IngestDetailType; d
  * or validated becomes one MessageRejected entry that keeps its bytes: nothing is dropped.
  */
 export const decodeDeviceMessage = (m: DeviceMessage): BusEntry[] => {
+  const decoded = decodeDeviceFacts(m);
+  return decoded.kind === 'facts' ? decoded.facts.map((f) => entry(f.type, f.detail, m.receivedAt)) : [decoded.rejection];
+};
+
+/** A fact of a decoded message: its bus detail, whose data passed the catalog schema in `checked`. */
+export interface CheckedFact {
+  readonly type: Exclude<IngestDetailType, 'MessageRejected'>;
+  readonly detail: IngestDetail & { readonly data: CheckedData; readonly thingName: string };
+}
+
+export type DecodedDeviceMessage =
+  | { readonly kind: 'facts'; readonly messageId: string; readonly facts: readonly CheckedFact[] }
+  | { readonly kind: 'rejected'; readonly messageId: string; readonly rejection: BusEntry };
+
+/**
+ * The decode step with its result typed: the facts (validated here) or the rejection entry. The
+ * embedded pipeline uses the facts' types to append them without a second parse; the bus entries
+ * that `decodeDeviceMessage` builds from them are what any other subscriber (and AWS) sees.
+ */
+export const decodeDeviceFacts = (m: DeviceMessage): DecodedDeviceMessage => {
   const messageId = messageIdOf(m);
   try {
-    return facts(m, messageId).map((f, i) => entry(f.type, { eventId: `${messageId}:${i}`, thingName: m.thingName, messageId, data: f.data }, m.receivedAt));
+    const list = facts(m, messageId).map(
+      (f, i): CheckedFact => ({
+        type: f.type,
+        detail: { eventId: `${messageId}:${i}`, thingName: m.thingName, messageId, data: f.data },
+      }),
+    );
+    return { kind: 'facts', messageId, facts: list };
   } catch (err) {
     if (!(err instanceof Rejected)) throw err;
-    return [rejection(m, messageId, err.stage, err.message)];
+    return { kind: 'rejected', messageId, rejection: rejection(m, messageId, err.stage, err.message) };
   }
 };
+
+/** The bus entry of a checked fact. */
+export const factEntry = (fact: CheckedFact, at: Date): BusEntry => entry(fact.type, fact.detail, at);
 
 /** A rejection entry for a message refused before or during decoding. */
 export const rejection = (

@@ -4,8 +4,8 @@ import type { EventBridgeEnvelope } from '../bus/envelope.ts';
 import { MAX_ENTRIES_PER_PUT } from '../bus/putEventsLimits.ts';
 import type { EventStore } from '../eventStore/eventStore.ts';
 import { ingestRulePattern } from '../../schemas/bus/ingest.ts';
-import { appendIngestedEvent } from './appendIngestedEvent.ts';
-import { decodeDeviceMessage, type DeviceMessage } from './decodeDeviceMessage.ts';
+import { appendIngestedEvent, appendIngestedFact } from './appendIngestedEvent.ts';
+import { decodeDeviceFacts, factEntry, type CheckedFact, type DeviceMessage } from './decodeDeviceMessage.ts';
 
 export interface IngestionPipelineOptions {
   readonly bus: Bus;
@@ -36,7 +36,10 @@ export class IngestTimeoutError extends Error {
  */
 export const createIngestionPipeline = ({ bus, events, ackTimeoutMs = 10_000, concurrency = 256 }: IngestionPipelineOptions) => {
   const handler = appendIngestedEvent({ events });
+  const appendFact = appendIngestedFact({ events });
   const waiting = new Map<string, Waiting[]>();
+  // Facts this pipeline decoded and validated, by message id, while the message waits for them.
+  const ownFacts = new Map<string, readonly CheckedFact[]>();
   const stats = { messages: 0, facts: 0, rejected: 0, failed: 0 };
 
   /** A fact was stored (eventId) or the whole message failed (error). */
@@ -50,7 +53,23 @@ export const createIngestionPipeline = ({ bus, events, ackTimeoutMs = 10_000, co
       clearTimeout(w.timer);
       list.splice(list.indexOf(w), 1);
     }
-    if (list.length === 0) waiting.delete(messageId);
+    if (list.length === 0) {
+      waiting.delete(messageId);
+      ownFacts.delete(messageId);
+    }
+  };
+
+  /**
+   * The fact this pipeline's own decode step produced for a delivered event, if it is still
+   * waiting. Appending that typed, already validated value instead of the delivered copy skips a
+   * second parse of the same data in the same process; any other event on the rule (another
+   * module's, or one delivered after its message gave up) goes through the validating handler.
+   */
+  const ownFact = (event: EventBridgeEnvelope): CheckedFact | undefined => {
+    const { messageId, eventId } = event.detail;
+    if (typeof messageId !== 'string' || typeof eventId !== 'string') return undefined;
+    const fact = ownFacts.get(messageId)?.find((f) => f.detail.eventId === eventId);
+    return fact?.type === event['detail-type'] ? fact : undefined;
   };
 
   const unsubscribe = bus.subscribe({
@@ -59,18 +78,23 @@ export const createIngestionPipeline = ({ bus, events, ackTimeoutMs = 10_000, co
     maxConcurrency: concurrency,
     target: async (event: EventBridgeEnvelope) => {
       // A failure throws: the bus retries, and the waiting device learns only through the timeout.
-      await handler(event as never, {} as Context);
+      const own = ownFact(event);
+      if (own) await appendFact(own.type, own.detail);
+      else await handler(event as never, {} as Context);
       const { messageId, eventId } = event.detail;
       if (typeof messageId === 'string' && typeof eventId === 'string') settle(messageId, { stored: eventId });
     },
   });
 
   const ingest = async (message: DeviceMessage): Promise<void> => {
-    const entries = decodeDeviceMessage(message);
-    const messageId = (entries[0]!.Detail as { messageId: string }).messageId;
+    const decoded = decodeDeviceFacts(message);
+    const { messageId } = decoded;
+    const entries = decoded.kind === 'facts' ? decoded.facts.map((f) => factEntry(f, message.receivedAt)) : [decoded.rejection];
     stats.messages++;
     stats.facts += entries.length;
-    if (entries[0]!.DetailType === 'MessageRejected') stats.rejected++;
+    if (decoded.kind === 'rejected') stats.rejected++;
+    // A redelivery while the first copy waits decodes to the same facts: either list serves both.
+    else ownFacts.set(messageId, decoded.facts);
     const done = new Promise<void>((resolve, reject) => {
       const w: Waiting = {
         remaining: new Set(entries.map((e) => (e.Detail as { eventId: string }).eventId)),
