@@ -5,8 +5,8 @@ import { commandEvent } from './commandEvents.ts';
 
 export interface AcknowledgeAlarmDeps {
   readonly events: Pick<EventStore, 'append' | 'streamVersion'>;
-  /** The alarm as the alarms projection has it. */
-  readonly alarmOf: (thingName: string, alarmId: string) => AlarmRow | undefined;
+  /** The alarm as the alarms projection has it, caught up with the device's stream at least to `version`. */
+  readonly alarmOf: (thingName: string, alarmId: string, version: number) => AlarmRow | undefined | Promise<AlarmRow | undefined>;
   /** Resolves once the projections have caught up with the store. */
   readonly settle: () => Promise<void>;
   readonly newCommandId: () => string;
@@ -35,7 +35,7 @@ export const acknowledgeAlarm =
       const version = await deps.events.streamVersion(streamId);
       if (version === 0) return { kind: 'not-found' };
       await deps.settle();
-      const alarm = deps.alarmOf(thingName, alarmId);
+      const alarm = await deps.alarmOf(thingName, alarmId, version);
       if (!alarm) return { kind: 'not-found' };
       if (alarm.state === 'cleared') return { kind: 'conflict', alarm, reason: `alarm ${alarmId} of ${thingName} was cleared at ${alarm.clearedAt ?? alarm.since}: only an active alarm is acknowledged` };
       if (alarm.acknowledged) {

@@ -55,3 +55,16 @@ export function* auditLines(rows: Iterable<CommandAuditRow>, format: AuditFormat
   }
   for (const row of rows) yield `${JSON.stringify(picked(row))}\n`;
 }
+
+/** The same lines from rows read over the network (the DynamoDB audit): each page is written as it arrives. */
+export async function* auditLinesFrom(rows: Iterable<CommandAuditRow> | AsyncIterable<CommandAuditRow>, format: AuditFormat): AsyncGenerator<string> {
+  let first = true;
+  for await (const row of rows) {
+    // auditLines writes the header before the first row; later rows skip it.
+    const lines = [...auditLines([row], format)];
+    yield* first ? lines : lines.slice(format === 'csv' ? 1 : 0);
+    first = false;
+  }
+  if (first) yield* auditLines([], format);
+}
+

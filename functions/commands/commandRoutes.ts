@@ -11,19 +11,29 @@ import type { ObjectModel } from '../../schemas/lwm2m/index.ts';
 import { principalOf } from '../api/auth/apiAccess.ts';
 import { deviceNotFoundProblem, sendProblem, type Problem } from '../directory/problemDetails.ts';
 import type { AcknowledgeOutcome } from './acknowledgeAlarm.ts';
-import { AUDIT_CONTENT_TYPE, auditLines } from './auditExport.ts';
+import { AUDIT_CONTENT_TYPE, auditLinesFrom } from './auditExport.ts';
 import { AlarmAckBody, AlarmIdParam, AuditExportParams, COMMAND_LIMITS, CommandIdParam, CommandListParams, CommandRequestBody } from './commandApiSchemas.ts';
 import { commandStateOf, lifecycleEntry } from './commandLifecycle.ts';
 import { commandStreamId } from './commandStream.ts';
 import { checkCommandAgainstModel } from './modelCheck.ts';
 import type { RequestOutcome } from './requestCommand.ts';
-import { AuditCursorError, type AuditFilter, type CommandAuditStore } from './sqliteCommandAudit.ts';
+import type { CommandAuditRow } from '../../events/projections/commandAudit.ts';
+import { AuditCursorError, type AuditFilter, type AuditPage } from './sqliteCommandAudit.ts';
+
+type MaybePromise<T> = T | Promise<T>;
+
+/** What the routes read of the audit: the embedded store answers at once, the DynamoDB one (commandAuditPort.ts) asynchronously. */
+export interface AuditRouteReads {
+  row(commandId: string): MaybePromise<CommandAuditRow | undefined>;
+  page(filter: AuditFilter, limit: number, cursor?: string): MaybePromise<AuditPage>;
+  rows(filter: AuditFilter): Iterable<CommandAuditRow> | AsyncIterable<CommandAuditRow>;
+}
 
 export interface CommandRoutesOptions {
   readonly request: (body: CommandRequestBody, actor: Actor) => Promise<RequestOutcome>;
   /** The device as the directory knows it; undefined when no device has that name. */
-  readonly deviceOf: (thingName: string) => DeviceRow | undefined;
-  readonly audit: CommandAuditStore;
+  readonly deviceOf: (thingName: string) => MaybePromise<DeviceRow | undefined>;
+  readonly audit: AuditRouteReads;
   readonly readStream: (streamId: string, options?: { from?: number; limit?: number }) => Promise<readonly StoredEvent[]>;
   readonly acknowledge: (thingName: string, alarmId: string, actor: Actor, note?: string) => Promise<AcknowledgeOutcome>;
   readonly model?: ObjectModel;
@@ -117,7 +127,7 @@ export const commandRoutes = (options: CommandRoutesOptions) => (app: FastifyIns
     if (modelErrors.length > 0) {
       return sendProblem(reply, problem(422, 'command-not-allowed', 'The object model does not allow this command', summary(modelErrors), request.url, modelErrors));
     }
-    const device = options.deviceOf(body.thingName);
+    const device = await options.deviceOf(body.thingName);
     if (!device) return sendProblem(reply, deviceNotFoundProblem(body.thingName, request.url));
     if (device.status === 'deprovisioned') {
       return sendProblem(reply, problem(409, 'device-deprovisioned', 'The device is deprovisioned', `${body.thingName} was deprovisioned at ${device.deprovisionedAt ?? 'an earlier time'}: it has no credentials and cannot be reached. Provision it again first.`, request.url));
@@ -136,7 +146,7 @@ export const commandRoutes = (options: CommandRoutesOptions) => (app: FastifyIns
     const state = commandStateOf(stored.map(upcast), stored.at(-1)?.streamPosition ?? 0);
     if (state) return reply.send({ command: state.row, lifecycle: stored.map(lifecycleEntry) });
     // An alarm acknowledgement lives in its device's stream; the audit row says where.
-    const row = options.audit.row(commandId);
+    const row = await options.audit.row(commandId);
     if (!row) return notFound();
     const events = await options.readStream(row.streamId, { from: row.streamPosition, limit: 1 });
     return reply.send({ command: row, lifecycle: events.map(lifecycleEntry) });
@@ -150,7 +160,7 @@ export const commandRoutes = (options: CommandRoutesOptions) => (app: FastifyIns
     }
     const q = parsed.data;
     try {
-      return reply.send(options.audit.page(filterOf(q), q.limit ?? COMMAND_LIMITS.defaultPageSize, q.cursor));
+      return reply.send(await options.audit.page(filterOf(q), q.limit ?? COMMAND_LIMITS.defaultPageSize, q.cursor));
     } catch (err) {
       if (!(err instanceof AuditCursorError)) throw err;
       return sendProblem(reply, problem(400, 'invalid-query', 'The command search is not valid', summary([err.error]), request.url, [err.error]));
@@ -164,7 +174,7 @@ export const commandRoutes = (options: CommandRoutesOptions) => (app: FastifyIns
       return sendProblem(reply, problem(400, 'invalid-query', 'The audit export is not valid', summary(errors), request.url, errors));
     }
     const format = parsed.data.format ?? 'csv';
-    const lines = auditLines(options.audit.rows(filterOf(parsed.data)), format);
+    const lines = auditLinesFrom(options.audit.rows(filterOf(parsed.data)), format);
     return reply
       .type(AUDIT_CONTENT_TYPE[format])
       .header('content-disposition', `attachment; filename="command-audit.${format}"`)
@@ -180,7 +190,7 @@ export const commandRoutes = (options: CommandRoutesOptions) => (app: FastifyIns
     const body = AlarmAckBody.safeParse(request.body ?? {});
     if (!body.success) errors.push(...fieldErrors(body.error));
     if (errors.length > 0) return sendProblem(reply, problem(400, 'invalid-acknowledgement', 'The acknowledgement is not valid', summary(errors), request.url, errors));
-    if (!options.deviceOf(thingName)) return sendProblem(reply, deviceNotFoundProblem(thingName, request.url));
+    if (!(await options.deviceOf(thingName))) return sendProblem(reply, deviceNotFoundProblem(thingName, request.url));
     const actor = actorOf(request);
     const outcome = await options.acknowledge(thingName, alarmId, actor, body.data?.note);
     return answerAcknowledgement(reply, request.url, thingName, alarmId, actor, outcome);

@@ -1,8 +1,8 @@
-import { createHash } from 'node:crypto';
-import { z } from 'zod';
 import { commandAuditProjection, type CommandAuditRow } from '../../events/projections/commandAudit.ts';
-import type { FieldError } from '../../schemas/directory/fieldError.ts';
 import type { SqliteDatabase } from '../eventStore/sqliteDatabase.ts';
+import { decodeAuditCursor, encodeAuditCursor, type AuditFilter } from './auditCursor.ts';
+
+export { AuditCursorError, type AuditFilter } from './auditCursor.ts';
 
 /**
  * Queries over the `command-audit` projection's rows in SQLite: pages of the audit by device,
@@ -27,27 +27,9 @@ const INDEXES = [
   `CREATE INDEX IF NOT EXISTS command_audit_open ON projection_rows (${EXPIRES}) WHERE ${IN_AUDIT} AND ${OPEN}`,
 ];
 
-/** The filters of GET /commands and the audit export; times are ISO-8601 UTC (`toISOString`). */
-export interface AuditFilter {
-  readonly thingName?: string | undefined;
-  readonly operator?: string | undefined;
-  /** Requested at or after. */
-  readonly from?: string | undefined;
-  /** Requested before. */
-  readonly to?: string | undefined;
-}
-
 export interface AuditPage {
   readonly items: readonly CommandAuditRow[];
   readonly nextCursor?: string | undefined;
-}
-
-/** A cursor that does not belong to this search; the route answers 400 with this field error. */
-export class AuditCursorError extends Error {
-  override name = 'AuditCursorError';
-  constructor(readonly error: FieldError) {
-    super(error.message);
-  }
 }
 
 export interface CommandAuditStore {
@@ -61,17 +43,6 @@ export interface CommandAuditStore {
   /** The soonest expiry of any open command. */
   nextExpiry(): string | undefined;
 }
-
-const CursorPayload = z.strictObject({ v: z.literal(1), f: z.string(), r: z.string().max(40), k: z.string().min(1).max(200) });
-
-const fingerprintOf = (filter: AuditFilter) =>
-  createHash('sha256')
-    .update(JSON.stringify([filter.thingName ?? null, filter.operator ?? null, filter.from ?? null, filter.to ?? null]))
-    .digest('base64url')
-    .slice(0, 16);
-
-const cursorError = (message: string) =>
-  new AuditCursorError({ field: 'cursor', rule: 'cursor', message, hint: 'Pass the nextCursor of the previous page unchanged, with the same filters; leave it out for the first page.' });
 
 export const createSqliteCommandAudit = (db: SqliteDatabase): CommandAuditStore => {
   const table = db.prepare<[], { name: string }>("SELECT name FROM sqlite_schema WHERE type = 'table' AND name = 'projection_rows'").get();
@@ -116,29 +87,14 @@ export const createSqliteCommandAudit = (db: SqliteDatabase): CommandAuditStore 
     return { items, more: found.length > limit && last !== undefined ? { requestedAt: last.requestedAt, key: last.commandId } : undefined };
   };
 
-  const decode = (cursor: string, fingerprint: string) => {
-    let payload: unknown;
-    try {
-      payload = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
-    } catch {
-      payload = undefined;
-    }
-    const parsed = CursorPayload.safeParse(payload);
-    if (!parsed.success) throw cursorError('The cursor is not one this API made.');
-    if (parsed.data.f !== fingerprint) throw cursorError('The cursor belongs to a search with other filters.');
-    return { requestedAt: parsed.data.r, key: parsed.data.k };
-  };
-
   return {
     row(commandId) {
       const found = getRow.get(commandId);
       return found ? (JSON.parse(found.row) as CommandAuditRow) : undefined;
     },
     page(filter, limit, cursor) {
-      const fingerprint = fingerprintOf(filter);
-      const { items, more } = readPage(filter, limit, cursor === undefined ? undefined : decode(cursor, fingerprint));
-      const nextCursor = more && Buffer.from(JSON.stringify({ v: 1, f: fingerprint, r: more.requestedAt, k: more.key })).toString('base64url');
-      return { items, ...(nextCursor ? { nextCursor } : {}) };
+      const { items, more } = readPage(filter, limit, cursor === undefined ? undefined : decodeAuditCursor(cursor, filter));
+      return { items, ...(more ? { nextCursor: encodeAuditCursor(filter, more) } : {}) };
     },
     *rows(filter, pageSize = 500) {
       let after: { requestedAt: string; key: string } | undefined;

@@ -4,7 +4,7 @@ import { cognitoJwksUrl, cognitoProfile } from '../api/auth/tokenProfiles.ts';
 import { createTokenVerifier } from '../api/auth/tokenVerifier.ts';
 import { systemClock } from '../shared/clock.ts';
 import { buildAwsApi } from './awsApi.ts';
-import { awsDeviceDirectory, awsDeviceReadModel, awsDeviceRegistry, awsEventStore, awsReports, awsUploads } from './awsAdapters.ts';
+import { awsCommandDeps, awsDeviceDirectory, awsDeviceReadModel, awsDeviceRegistry, awsEventStore, awsReports, awsUploads } from './awsAdapters.ts';
 import { LAMBDA_ENV, requiredEnv } from './env.ts';
 import { httpApiHandler } from './httpApiEvent.ts';
 import { createStepFunctionsExecutions } from './stepFunctionsExecutions.ts';
@@ -32,6 +32,7 @@ export const handler = httpApiHandler(
     workflows: createStepFunctionsExecutions(new SFNClient({})),
     directory: awsDeviceDirectory(),
     readModel: awsDeviceReadModel(events),
+    commands: awsCommandDeps(events),
     stateMachines: {
       provisioning: requiredEnv(LAMBDA_ENV.provisioningStateMachineArn),
       deprovisioning: requiredEnv(LAMBDA_ENV.deprovisioningStateMachineArn),

@@ -2,6 +2,8 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { IoTClient } from '@aws-sdk/client-iot';
 import { S3Client } from '@aws-sdk/client-s3';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { createDynamoCommandAudit } from '../commands/dynamoCommandAudit.ts';
+import { dynamoAlarmLookup } from '../commands/dynamoAlarmLookup.ts';
 import type { DeviceReadModel } from '../deviceViews/deviceReadModel.ts';
 import { createDynamoDeviceReadModel } from '../deviceViews/dynamoDeviceReadModel.ts';
 import type { DeviceDirectory } from '../directory/deviceDirectory.ts';
@@ -13,7 +15,12 @@ import { createS3ObjectStore } from '../objectStore/s3ObjectStore.ts';
 import { createAwsIotDeviceRegistry } from '../registry/awsIotDeviceRegistry.ts';
 import type { ArnContext } from '../registry/devicePolicy.ts';
 import type { DeviceRegistry } from '../registry/deviceRegistry.ts';
+import { dynamoHolderLookup } from '../projections/dynamoDeviceSessions.ts';
+import { systemClock } from '../shared/clock.ts';
+import type { AwsCommandDeps } from './awsApi.ts';
 import { LAMBDA_ENV, requiredEnv } from './env.ts';
+import { createIotDataPlaneClient, iotDataPlaneCommandPublisher } from './iotDataPlanePublisher.ts';
+import { iotDataSenderOnDemand } from './iotDataSenderOnDemand.ts';
 
 /**
  * The AWS adapters of the ports, built from the variables the CDK app sets. Entry files call these
@@ -42,6 +49,25 @@ export const awsDeviceReadModel = (events: EventStore, env: Env = process.env): 
     },
     eventStore: { tableName: requiredEnv(LAMBDA_ENV.eventStoreTable, env), events },
   });
+
+/** The command-audit projection table (the API's command routes and the expiry sweep). */
+export const awsCommandAudit = (env: Env = process.env) => createDynamoCommandAudit({ client: dynamoDocumentClient(), tableName: requiredEnv(LAMBDA_ENV.commandAuditTable, env) });
+
+/**
+ * Device control on AWS: the audit and device-sessions tables, the alarms table (with the device's
+ * stream for what the projector has not folded yet), and commands published through the IoT data
+ * plane of the account's endpoint.
+ */
+export const awsCommandDeps = (events: EventStore, env: Env = process.env): AwsCommandDeps => {
+  const client = dynamoDocumentClient();
+  return {
+    audit: awsCommandAudit(env),
+    holderOf: dynamoHolderLookup({ client, tableName: requiredEnv(LAMBDA_ENV.deviceSessionsTable, env) }),
+    publisher: iotDataPlaneCommandPublisher(iotDataSenderOnDemand(new IoTClient({}), (host) => createIotDataPlaneClient({ endpoint: `https://${host}` }))),
+    alarmOf: dynamoAlarmLookup({ client, tableName: requiredEnv(LAMBDA_ENV.alarmsTable, env), events }),
+    clock: systemClock,
+  };
+};
 
 /** The account and region the Lambda runs in, for ARNs the registry builds itself. */
 export const awsArnContext = (env: Env = process.env): ArnContext => ({

@@ -1,10 +1,17 @@
 import { randomUUID } from 'node:crypto';
 import Fastify, { type FastifyInstance } from 'fastify';
 import { streamIdFor } from '../../events/envelope.ts';
+import type { AlarmRow } from '../../events/projections/alarms.ts';
 import { installApiAccess } from '../api/auth/apiAccess.ts';
 import type { TokenVerifier } from '../api/auth/tokenVerifier.ts';
 import { problemNotFound } from '../api/notFound.ts';
 import { openApiRoutes } from '../api/openapi/openApiRoutes.ts';
+import { acknowledgeAlarm } from '../commands/acknowledgeAlarm.ts';
+import type { CommandAuditReads } from '../commands/commandAuditPort.ts';
+import type { CommandPublisher } from '../commands/commandPublisher.ts';
+import { commandRoutes } from '../commands/commandRoutes.ts';
+import type { DeviceHolderLookup } from '../commands/deviceHolder.ts';
+import { requestCommand, type CommandTimeouts } from '../commands/requestCommand.ts';
 import { findDeviceToDeprovision } from '../deprovisioning/describeDevice.ts';
 import { deprovisioningRoutes } from '../deprovisioning/deprovisioningRoutes.ts';
 import type { DeviceReadModel } from '../deviceViews/deviceReadModel.ts';
@@ -16,6 +23,7 @@ import type { ObjectStore } from '../objectStore/objectStore.ts';
 import { batchProgress } from '../provisioning/batchProgress.ts';
 import { provisioningRoutes } from '../provisioning/provisioningRoutes.ts';
 import type { DeviceRegistry } from '../registry/deviceRegistry.ts';
+import type { Clock } from '../shared/clock.ts';
 import { executionArnOf, type WorkflowExecutions } from './stepFunctionsExecutions.ts';
 
 export interface AwsApiDeps {
@@ -29,16 +37,28 @@ export interface AwsApiDeps {
   readonly directory: DeviceDirectory;
   readonly readModel: DeviceReadModel;
   readonly stateMachines: { readonly provisioning: string; readonly deprovisioning: string };
+  /** Device control: the audit and sessions tables, the IoT data plane, the alarms table (functions/lambda/awsAdapters.ts). */
+  readonly commands: AwsCommandDeps;
   /** API Gateway passes at most 6 MB to a Lambda; larger manifests go to the uploads bucket directly. */
   readonly maxManifestBytes?: number;
   readonly logLevel?: string;
 }
 
+export interface AwsCommandDeps {
+  readonly audit: CommandAuditReads;
+  readonly holderOf: DeviceHolderLookup;
+  readonly publisher: CommandPublisher;
+  /** An alarm as of a version of its device's stream (functions/commands/dynamoAlarmLookup.ts). */
+  readonly alarmOf: (thingName: string, alarmId: string, version: number) => Promise<AlarmRow | undefined>;
+  readonly clock: Clock;
+  readonly newCommandId?: () => string;
+  readonly newAcknowledgementId?: () => string;
+  readonly timeouts?: CommandTimeouts;
+}
+
 /**
- * The routes the AWS API serves today, and why the others are not here yet: each route module is
- * the embedded one, wired to AWS adapters. Routes whose read side has no DynamoDB adapter yet
- * (commands, the command audit) answer 404 problem+json until it exists; the permission table
- * still governs them, so adding one is registering its module here.
+ * The routes the AWS API serves: every route of the embedded API, each module the embedded one
+ * wired to AWS adapters. The permission table governs them all, as embedded.
  */
 export const AWS_API_ROUTES = [
   'GET /health',
@@ -54,6 +74,11 @@ export const AWS_API_ROUTES = [
   'GET /devices/:thingName/history',
   'GET /devices/:thingName/alarms',
   'GET /rejections',
+  'POST /commands',
+  'GET /commands',
+  'GET /commands/:commandId',
+  'GET /audit/commands',
+  'POST /devices/:thingName/alarms/:alarmId/ack',
 ] as const;
 
 /** undefined for a run that does not exist; any other failure is the caller's error. */
@@ -107,6 +132,33 @@ export const buildAwsApi = async (deps: AwsApiDeps): Promise<FastifyInstance> =>
   // Search, one device, and its state (live or replayed from the store), history, alarms; rejections.
   await app.register(directoryRoutes({ directory: deps.directory }));
   await app.register(deviceViewsRoutes({ events: deps.events, readModel: deps.readModel }));
+
+  // Device control: the embedded routes and handlers. Expiry is the scheduled sweep
+  // (functions/lambda/expireCommands.ts), so nothing here keeps a timer; the projector runs
+  // behind the store, so the acknowledgement's alarm lookup folds what it has not seen yet.
+  const c = deps.commands;
+  await app.register(
+    commandRoutes({
+      request: requestCommand({
+        events: deps.events,
+        clock: c.clock,
+        holderOf: c.holderOf,
+        publisher: c.publisher,
+        newCommandId: c.newCommandId ?? (() => `c-${randomUUID()}`),
+        ...(c.timeouts === undefined ? {} : { timeouts: c.timeouts }),
+        log: { warn: (details, message) => app.log.warn(details, message) },
+      }),
+      deviceOf: (thingName) => deps.directory.get(thingName),
+      audit: c.audit,
+      readStream: (streamId, range) => deps.events.readStream(streamId, range),
+      acknowledge: acknowledgeAlarm({
+        events: deps.events,
+        alarmOf: c.alarmOf,
+        settle: () => Promise.resolve(),
+        newCommandId: c.newAcknowledgementId ?? (() => `a-${randomUUID()}`),
+      }),
+    }),
+  );
   await app.ready();
   return app;
 };

@@ -4,6 +4,7 @@ import type { BridgeMessageDeps } from '../bridgeMessages/bridgePorts.ts';
 import { ingestThroughBus } from '../bridgeMessages/ingestThroughBus.ts';
 import type { Bus } from '../bus/bus.ts';
 import type { EventStore } from '../eventStore/eventStore.ts';
+import { dynamoSessionsHeldBy } from '../projections/dynamoDeviceSessions.ts';
 import { PROJECTION_ROW_KEY } from '../projections/projectionTableDesign.ts';
 import { readDeviceRecord } from '../provisioning/deviceRecord.ts';
 
@@ -11,19 +12,11 @@ export interface AwsBridgePortsOptions {
   readonly events: EventStore;
   /** The directory projection table (devices projection rows, functions/projections/dynamoProjectionTables.ts). */
   readonly directory: { readonly client: Pick<DynamoDBDocumentClient, 'send'>; readonly tableName: string };
+  /** The device-sessions projection table: which devices a bridge that went offline held. */
+  readonly sessions: { readonly client: Pick<DynamoDBDocumentClient, 'send'>; readonly tableName: string };
   /** The fleet bus, where the ingest rule appends what the decode step puts (ingestThroughBus). */
   readonly bus: Pick<Bus, 'put'>;
   readonly startBootstrap: BridgeMessageDeps['startBootstrap'];
-}
-
-/**
- * A bridge's offline status ends the sessions of the devices it held, which needs the
- * device-sessions projection; AWS has no table of it yet (infra/cdk/README.md, "Not yet"). The
- * message fails rather than record `devicesLost: 0`, a fact that would be false: Lambda retries it,
- * then keeps it in the bridge-messages function's on-failure queue for a replay.
- */
-export class SessionsNotOnAws extends Error {
-  override name = 'SessionsNotOnAws';
 }
 
 const directoryStatus = async (o: AwsBridgePortsOptions['directory'], thingName: string): Promise<DeviceStatus | undefined> => {
@@ -46,6 +39,8 @@ const directoryStatus = async (o: AwsBridgePortsOptions['directory'], thingName:
  *   device's own stream, never behind; `recent` (notify, send, update) reads the directory table
  *   and falls back to the stream for a device the table does not know yet, so a new device is not
  *   turned away by a projection a moment behind.
+ * - sessionsHeldBy queries the device-sessions table's byBridge index (dynamoDeviceSessions.ts), so
+ *   a bridge's offline status ends the sessions it held, as embedded.
  * - ingestState puts the decode step's entries on the fleet bus, where the ingest rule appends
  *   them, exactly as a device's own message goes.
  * - startBootstrap starts the bootstrap state machine (startBootstrapExecution.ts).
@@ -59,14 +54,7 @@ export const awsBridgePorts = (o: AwsBridgePortsOptions): BridgeMessageDeps => (
     }
     return (await readDeviceRecord(o.events, thingName)).row?.status;
   },
-  sessionsHeldBy(bridgeId) {
-    return Promise.reject(
-      new SessionsNotOnAws(
-        `bridge ${bridgeId} went offline, but AWS has no device-sessions table to find the devices it held: ` +
-          'the message stays in the on-failure queue; replay it once the table exists (infra/cdk/README.md, "Not yet").',
-      ),
-    );
-  },
+  sessionsHeldBy: dynamoSessionsHeldBy(o.sessions),
   ingestState: ingestThroughBus(o.bus),
   startBootstrap: o.startBootstrap,
 });

@@ -14,6 +14,7 @@ export const handler = handleBridgeMessage(
   awsBridgePorts({
     events: awsEventStore(),
     directory: { client: dynamoDocumentClient(), tableName: requiredEnv(LAMBDA_ENV.directoryTable) },
+    sessions: { client: dynamoDocumentClient(), tableName: requiredEnv(LAMBDA_ENV.deviceSessionsTable) },
     bus: createEventBridgeBus({ client: new EventBridgeClient({}), eventBusName: requiredEnv(LAMBDA_ENV.eventBusName) }),
     startBootstrap: stepFunctionsBootstrapStarter(new SFNClient({}), requiredEnv(BOOTSTRAP_LAMBDA_ENV.bootstrapStateMachineArn)),
   }),

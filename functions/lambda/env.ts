@@ -18,6 +18,8 @@ export const LAMBDA_ENV = {
   alarmsTable: 'ALARMS_TABLE',
   directoryTable: 'DIRECTORY_TABLE',
   rejectionsTable: 'REJECTIONS_TABLE',
+  deviceSessionsTable: 'DEVICE_SESSIONS_TABLE',
+  commandAuditTable: 'COMMAND_AUDIT_TABLE',
   provisioningStateMachineArn: 'PROVISIONING_STATE_MACHINE_ARN',
   deprovisioningStateMachineArn: 'DEPROVISIONING_STATE_MACHINE_ARN',
   userPoolId: 'USER_POOL_ID',

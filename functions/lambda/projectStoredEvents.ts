@@ -12,6 +12,8 @@ const projector = createDynamoProjector({
     { ...PROJECTION_TABLES.alarms, tableName: requiredEnv(LAMBDA_ENV.alarmsTable) },
     { ...PROJECTION_TABLES.directory, tableName: requiredEnv(LAMBDA_ENV.directoryTable) },
     { ...PROJECTION_TABLES.rejections, tableName: requiredEnv(LAMBDA_ENV.rejectionsTable) },
+    { ...PROJECTION_TABLES.deviceSessions, tableName: requiredEnv(LAMBDA_ENV.deviceSessionsTable) },
+    { ...PROJECTION_TABLES.commandAudit, tableName: requiredEnv(LAMBDA_ENV.commandAuditTable) },
   ],
 });
 

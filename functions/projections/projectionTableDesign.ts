@@ -1,4 +1,6 @@
 import { alarmsProjection, type AlarmRow } from '../../events/projections/alarms.ts';
+import { commandAuditProjection, type CommandAuditRow } from '../../events/projections/commandAudit.ts';
+import { deviceSessionsProjection, type DeviceSessionRow } from '../../events/projections/deviceSessions.ts';
 import { deviceStateProjection } from '../../events/projections/deviceState.ts';
 import { devicesProjection, type DeviceRow } from '../../events/projections/devices.ts';
 import type { AnyProjection } from '../../events/projections/projection.ts';
@@ -23,6 +25,17 @@ export interface ProjectionTableDesign {
  * hold sorts after "#", so where one time is a prefix of another the shorter still sorts first.
  */
 export const rejectionOrderKey = (row: Pick<RejectionRow, 'receivedAt' | 'eventId'>): string => `${row.receivedAt}#${row.eventId}`;
+
+/** A command's place in the newest-first audit order, `requestedAt#commandId` (as rejectionOrderKey). */
+export const auditOrderKey = (row: Pick<CommandAuditRow, 'requestedAt' | 'commandId'>): string => `${row.requestedAt}#${row.commandId}`;
+
+/**
+ * The one partition of the audit's time index and of its open-commands index. Commands are
+ * operator actions (a few per second at most, each row written three or four times), far below
+ * what one partition takes (1,000 writes/s), and one partition gives a single newest-first order.
+ */
+export const AUDIT_TIME_PARTITION = 'audit';
+export const AUDIT_OPEN_PARTITION = 'open';
 
 /**
  * The projection tables on AWS, as plain data so the CDK app, the projector Lambda and the tests
@@ -52,6 +65,35 @@ export const PROJECTION_TABLES = {
       { indexName: 'byThing', partitionKey: 'thingName', sortKey: 'receivedKey' },
     ],
     indexAttributes: (row) => ({ stage: (row as RejectionRow).stage, thingName: (row as RejectionRow).thingName, receivedKey: rejectionOrderKey(row as RejectionRow) }),
+  },
+  deviceSessions: {
+    projection: deviceSessionsProjection,
+    // The devices a bridge holds now (its offline status ends their sessions): sparse, only
+    // registered rows carry `heldBy`.
+    indexes: [{ indexName: 'byBridge', partitionKey: 'heldBy', sortKey: 'pk' }],
+    indexAttributes: (row) => ({ heldBy: (row as DeviceSessionRow).registered ? (row as DeviceSessionRow).bridgeId : undefined }),
+  },
+  commandAudit: {
+    projection: commandAuditProjection,
+    // Newest first by device, by operator, or all of them (a time range is a key range on
+    // requestedKey); the open commands by expiry, for the expiry sweep (sparse: closed rows leave it).
+    indexes: [
+      { indexName: 'byThing', partitionKey: 'thingName', sortKey: 'requestedKey' },
+      { indexName: 'byOperator', partitionKey: 'operator', sortKey: 'requestedKey' },
+      { indexName: 'byTime', partitionKey: 'auditPartition', sortKey: 'requestedKey' },
+      { indexName: 'openByExpiry', partitionKey: 'openPartition', sortKey: 'expiresAt' },
+    ],
+    indexAttributes: (row) => {
+      const r = row as CommandAuditRow;
+      return {
+        thingName: r.thingName,
+        operator: r.operator,
+        auditPartition: AUDIT_TIME_PARTITION,
+        requestedKey: auditOrderKey(r),
+        openPartition: r.open && r.expiresAt !== undefined ? AUDIT_OPEN_PARTITION : undefined,
+        expiresAt: r.expiresAt,
+      };
+    },
   },
 } as const satisfies Record<string, ProjectionTableDesign>;
 

@@ -28,7 +28,7 @@ export const HANDLERS = {
   },
   projectStoredEvents: {
     entry: 'functions/lambda/projectStoredEvents.ts',
-    description: 'Folds appended events into the device state, alarms and directory tables',
+    description: 'Folds appended events into the projection tables (state, alarms, directory, rejections, sessions, command audit)',
     invocation: 'stream',
   },
   api: {
@@ -60,6 +60,11 @@ export const HANDLERS = {
     entry: 'functions/lambda/commandAnswers.ts',
     description: 'Records the answers of bridges and devices to commands',
     invocation: 'async',
+  },
+  expireCommands: {
+    entry: 'functions/lambda/expireCommands.ts',
+    description: 'Every minute: times out the open commands past their expiry',
+    invocation: 'event-bridge-target',
   },
 } as const satisfies Record<string, HandlerSpec>;
 

@@ -45,18 +45,21 @@ const labelOf = (key: string | number, wire: Wire, profile: SenmlProfile, record
   return undefined;
 };
 
+// At module level, not a closure inside `assign`: under tsx's keep-names transform a closure declared
+// per call costs a property definition every time, and `assign` runs for every label of every record.
+const wrongType = (label: SenmlLabel, value: unknown, record: number, expected: string): never => {
+  throw new SenmlError('bad-type', `"${label}" must be ${expected}, not ${typeName(value)}`, record);
+};
+
 const assign = (out: SenmlRecord, label: SenmlLabel, value: unknown, wire: Wire, record: number): void => {
-  const wrong = (expected: string): never => {
-    throw new SenmlError('bad-type', `"${label}" must be ${expected}, not ${typeName(value)}`, record);
-  };
   if (STRING_LABELS.has(label)) {
-    if (typeof value !== 'string') wrong('a text string');
+    if (typeof value !== 'string') wrongType(label, value, record, 'a text string');
     (out as Record<string, unknown>)[label] = value;
   } else if (NUMBER_LABELS.has(label)) {
-    if (typeof value !== 'number' || !Number.isFinite(value)) wrong('a finite number');
+    if (typeof value !== 'number' || !Number.isFinite(value)) wrongType(label, value, record, 'a finite number');
     (out as Record<string, unknown>)[label] = value;
   } else if (label === 'bver') {
-    if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < 1) wrong('a positive integer');
+    if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < 1) wrongType(label, value, record, 'a positive integer');
     if ((value as number) > SENML_VERSION) {
       throw new SenmlError(
         'unsupported-version',
@@ -66,19 +69,19 @@ const assign = (out: SenmlRecord, label: SenmlLabel, value: unknown, wire: Wire,
     }
     out.bver = value as number;
   } else if (label === 'vb') {
-    if (typeof value !== 'boolean') wrong('a boolean');
+    if (typeof value !== 'boolean') wrongType(label, value, record, 'a boolean');
     out.vb = value as boolean;
   } else if (label === 'vd') {
     if (wire !== 'json') {
-      if (!(value instanceof Uint8Array)) wrong('a byte string (RFC 8428 section 6)');
+      if (!(value instanceof Uint8Array)) wrongType(label, value, record, 'a byte string (RFC 8428 section 6)');
       out.vd = new Uint8Array(value as Uint8Array);
     } else {
-      if (typeof value !== 'string') wrong('a base64url text string');
+      if (typeof value !== 'string') wrongType(label, value, record, 'a base64url text string');
       out.vd = fromBase64Url(value as string, record);
     }
   } else {
     if (typeof value !== 'string' || parseObjectLink(value) === undefined) {
-      wrong('an Object Link "objectId:instanceId" with both parts 0..65535 (LwM2M Core 1.1)');
+      wrongType(label, value, record, 'an Object Link "objectId:instanceId" with both parts 0..65535 (LwM2M Core 1.1)');
     }
     out.vlo = value as string;
   }

@@ -74,10 +74,16 @@ describe('operator API', () => {
     const statements = fleet.statementsOf(fleet.stack.api.handler.role);
     expect(allowedActions(statements)).toEqual(
       [
+        // Commands and acknowledgements append to the event store.
+        'dynamodb:DeleteItem',
         'dynamodb:GetItem',
+        'dynamodb:PutItem',
         'dynamodb:Query',
         'dynamodb:Scan',
+        'dynamodb:UpdateItem',
         'iot:DescribeCertificate',
+        'iot:DescribeEndpoint',
+        'iot:Publish',
         'iot:DescribeThing',
         'iot:ListPrincipalThings',
         'iot:ListThingGroupsForThing',
@@ -127,6 +133,12 @@ describe('the API Lambda on the projection tables', () => {
         `dynamodb:Query ${JSON.stringify(index('alarms', 'byThing'))}`,
         `dynamodb:Query ${JSON.stringify(index('rejections', 'byStage'))}`,
         `dynamodb:Query ${JSON.stringify(index('rejections', 'byThing'))}`,
+        `dynamodb:GetItem ${JSON.stringify(table('alarms'))}`,
+        `dynamodb:GetItem ${JSON.stringify(table('deviceSessions'))}`,
+        `dynamodb:GetItem ${JSON.stringify(table('commandAudit'))}`,
+        `dynamodb:Query ${JSON.stringify(index('commandAudit', 'byThing'))}`,
+        `dynamodb:Query ${JSON.stringify(index('commandAudit', 'byOperator'))}`,
+        `dynamodb:Query ${JSON.stringify(index('commandAudit', 'byTime'))}`,
       ].sort(),
     );
   });

@@ -23,6 +23,7 @@ import { createSqliteDeviceRegistry, type SqliteDeviceRegistry } from '../../fun
 import { systemClock } from '../../functions/shared/clock.ts';
 import { createLocalWorkflowEngine, localFunctionArn, type LocalWorkflowEngine } from '../../functions/workflows/localWorkflowEngine.ts';
 import { createSqliteWorkflowPersistence } from '../../functions/workflows/sqliteWorkflowPersistence.ts';
+import { sqliteCommandDeps } from '../lambda/sqliteCommandDeps.ts';
 
 // The API Lambda's handler with everything behind it real except AWS itself: Cognito-shaped RS256
 // tokens checked against the pool's key set, the embedded deprovisioning workflow run by the local
@@ -81,6 +82,7 @@ beforeAll(async () => {
       // The read side on DynamoDB has its own test (test/lambda/awsApiReadSide.int.test.ts).
       directory: createSqliteDeviceDirectory(db),
       readModel: createSqliteDeviceReadModel(db),
+      commands: sqliteCommandDeps(db),
       logLevel: 'silent',
     }),
   );
@@ -194,13 +196,16 @@ describe('the API Lambda', () => {
     expect(await registry.describeThing('lamp-1')).toBeUndefined();
   });
 
-  it('answers 404 problem+json for an unknown device, an unknown run and the routes the AWS API does not serve yet', async () => {
+  it('answers 404 problem+json for an unknown device, an unknown run and an unknown route; serves the command routes', async () => {
     const admin = await token(['admin']);
     expect((await handler(request('DELETE', '/devices/nobody', { token: admin }))).statusCode).toBe(404);
     expect((await handler(request('GET', '/deprovisioning/d-unknown', { token: admin }))).statusCode).toBe(404);
     expect((await handler(request('GET', '/provisioning/batches/b-unknown', { token: admin }))).statusCode).toBe(404);
+    const unknown = await handler(request('GET', '/no-such-thing', { token: admin }));
+    expect(unknown.statusCode).toBe(404);
+    expect(json(unknown.body)).toMatchObject({ type: '/problems/no-such-route' });
     const commands = await handler(request('GET', '/commands', { token: admin }));
-    expect(commands.statusCode).toBe(404);
-    expect(json(commands.body)).toMatchObject({ type: '/problems/no-such-route' });
+    expect(commands.statusCode).toBe(200);
+    expect(json(commands.body)).toEqual({ items: [] });
   });
 });

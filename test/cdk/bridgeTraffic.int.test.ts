@@ -123,7 +123,7 @@ describe('bridge traffic handlers', () => {
     });
   });
 
-  it('let the bridge-message handler start only the bootstrap state machine and read only the directory of the projections', () => {
+  it('let the bridge-message handler start only the bootstrap state machine and read only the directory and the sessions index of the projections', () => {
     const statements = fleet.statementsOf(traffic().bridgeMessages.role);
     expect(allowedActions(statements)).toEqual([
       'dynamodb:DeleteItem',
@@ -144,7 +144,11 @@ describe('bridge traffic handlers', () => {
     expect(on('events:PutEvents')).toEqual([{ 'Fn::GetAtt': [fleet.logicalId(fleet.stack.eventBus.bus), 'Arn'] }]);
     const projectionTables = Object.values(fleet.stack.projections.tables).map((t) => fleet.logicalId(t));
     const onProjections = statements.filter((s) => projectionTables.some((id) => JSON.stringify(s.Resource).includes(id)));
-    expect(onProjections).toEqual([expect.objectContaining({ Action: 'dynamodb:GetItem', Resource: { 'Fn::GetAtt': [fleet.logicalId(fleet.stack.projections.tables.directory), 'Arn'] } })]);
+    expect(onProjections).toEqual([
+      expect.objectContaining({ Action: 'dynamodb:GetItem', Resource: { 'Fn::GetAtt': [fleet.logicalId(fleet.stack.projections.tables.directory), 'Arn'] } }),
+      // A bridge's offline status ends the sessions it held: the sessions table's byBridge index.
+      expect.objectContaining({ Action: 'dynamodb:Query', Resource: { 'Fn::Join': ['', [{ 'Fn::GetAtt': [fleet.logicalId(fleet.stack.projections.tables.deviceSessions), 'Arn'] }, '/index/byBridge']] } }),
+    ]);
   });
 
   it('let the command-answer handler use the event store and nothing else', () => {

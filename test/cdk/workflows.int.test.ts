@@ -179,7 +179,7 @@ describe('bootstrap tasks: only DeliverCredentials touches a private key, and on
     expect(allowedActions(s).filter((a) => a.startsWith('dynamodb:'))).toEqual(['dynamodb:GetItem', 'dynamodb:Query']);
   });
 
-  it('lets DeliverCredentials publish only to bridges’ bootstrap topics, and no other role in the stack publish at all', () => {
+  it('lets DeliverCredentials publish only to bridges’ bootstrap topics, and no other role in the stack publish but the API (commands)', () => {
     const publish = statementsOf('deliverBootstrapCredentials').filter((x) => asList(x.Action).includes('iot:Publish'));
     expect(publish).toEqual([
       expect.objectContaining({
@@ -200,7 +200,9 @@ describe('bootstrap tasks: only DeliverCredentials touches a private key, and on
       .filter(([, r]) => r.Type === 'AWS::IAM::Policy')
       .filter(([, r]) => asList((r.Properties!.PolicyDocument as { Statement: { Action: string | string[] }[] }).Statement).some((x) => asList(x.Action).includes('iot:Publish')))
       .map(([id]) => id);
-    expect(everyPublisher).toEqual([fleet.stack.getLogicalId(b().tasks.get('deliverBootstrapCredentials')!.role.node.findChild('DefaultPolicy').node.defaultChild as never)]);
+    // The API publishes commands on cmd/lwm2m/*/req/* (test/cdk/commandsOnAws.int.test.ts checks that grant).
+    const policyOf = (role: { node: { findChild(id: string): { node: { defaultChild?: unknown } } } }) => fleet.stack.getLogicalId(role.node.findChild('DefaultPolicy').node.defaultChild as never);
+    expect(everyPublisher.sort()).toEqual([policyOf(b().tasks.get('deliverBootstrapCredentials')!.role), policyOf(fleet.stack.api.handler.role)].sort());
   });
 
   it('keeps the other tasks off the credentials, the data plane and (but for recording) off writes', () => {

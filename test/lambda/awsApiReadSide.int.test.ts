@@ -33,6 +33,7 @@ import { createSqliteWorkflowPersistence } from '../../functions/workflows/sqlit
 import { createProjectionTables } from '../directory/support/dynamoProjections.ts';
 import { rejectedMessage } from '../deviceViews/support.ts';
 import { startDynalite, type LocalDynamo } from '../support/dynalite.ts';
+import { sqliteCommandDeps } from './sqliteCommandDeps.ts';
 import { newEvent, provisioned, reported } from '../support/events.ts';
 
 // The API Lambda's read side on DynamoDB, next to the embedded API's: the same events are appended
@@ -117,6 +118,8 @@ beforeAll(async () => {
     reports: stores.reports,
     workflows,
     stateMachines: { provisioning: 'arn:aws:states:local:000000000000:stateMachine:provisioning', deprovisioning: 'arn:aws:states:local:000000000000:stateMachine:deprovisioning' },
+    // The command routes on DynamoDB have their own test (commandsApiOnAws.int.test.ts).
+    commands: sqliteCommandDeps(db),
     logLevel: 'silent',
   };
   // The environment the CDK app gives the API Lambda (infra/cdk/constructs/fleetApi.ts), pointed at dynalite.

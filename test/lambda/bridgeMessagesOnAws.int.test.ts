@@ -11,9 +11,11 @@ import { createEventBridgeBus } from '../../functions/bus/eventBridgeBus.ts';
 import { createDynamoEventStore } from '../../functions/eventStore/dynamoEventStore.ts';
 import { createEventStoreTable } from '../../functions/eventStore/dynamoTableDesign.ts';
 import type { EventStore } from '../../functions/eventStore/eventStore.ts';
-import { awsBridgePorts, SessionsNotOnAws } from '../../functions/lambda/awsBridgePorts.ts';
+import { awsBridgePorts } from '../../functions/lambda/awsBridgePorts.ts';
 import { stepFunctionsBootstrapStarter } from '../../functions/lambda/startBootstrapExecution.ts';
+import { dynamoHolderLookup } from '../../functions/projections/dynamoDeviceSessions.ts';
 import { createDynamoProjector } from '../../functions/projections/dynamoProjectionTables.ts';
+import { projectionCreateTableInput } from '../../functions/projections/dynamoProjectionRows.ts';
 import { PROJECTION_TABLES } from '../../functions/projections/projectionTableDesign.ts';
 import { encodeSenmlCbor } from '../../schemas/senml/index.ts';
 import { topics, type BridgeEvent } from '../../schemas/topics/topics.ts';
@@ -33,6 +35,7 @@ let startedNames = new Set<string>();
 /** Streams the handler read: a data message should cost a directory read, not a stream fold. */
 const streamReads: string[] = [];
 let handler: ReturnType<typeof handleBridgeMessage>;
+let doc: DynamoDBDocumentClient;
 
 const T = '2026-05-01T10:00:00.000Z';
 const run = (topic: string, payload: Buffer | string, clientId = 'bridge:aws-1') =>
@@ -43,7 +46,8 @@ const register = (thing: string, objectLinks: string, at = '2026-05-01T09:59:58.
 
 beforeAll(async () => {
   dynamo = await startDynalite();
-  const doc = DynamoDBDocumentClient.from(dynamo.client);
+  doc = DynamoDBDocumentClient.from(dynamo.client);
+  await dynamo.client.send(new CreateTableCommand(projectionCreateTableInput('sessions', PROJECTION_TABLES.deviceSessions)));
   await createEventStoreTable(dynamo.client, 'events');
   await dynamo.client.send(
     new CreateTableCommand({ TableName: 'directory', KeySchema: [{ AttributeName: 'pk', KeyType: 'HASH' }], AttributeDefinitions: [{ AttributeName: 'pk', AttributeType: 'S' }], BillingMode: 'PAY_PER_REQUEST' }),
@@ -61,6 +65,7 @@ beforeAll(async () => {
     awsBridgePorts({
       events: { ...events, readStream: (streamId, range) => (streamReads.push(streamId), events.readStream(streamId, range)) },
       directory: { client: doc, tableName: 'directory' },
+      sessions: { client: doc, tableName: 'sessions' },
       bus: createEventBridgeBus({
         client: {
           send: (c: PutEventsCommand) => {
@@ -156,10 +161,28 @@ describe('other bridge messages on AWS', () => {
     expect(kept.at(-1)!.reason).toMatch(/meter-3, which was deprovisioned/);
   });
 
-  it('records a bridge online; refuses to record an offline it cannot apply (no device-sessions table on AWS yet)', async () => {
+  it('records a bridge online, and an offline that ends the sessions the device-sessions table says it held', async () => {
+    // The projector folds meter-1's registrations at aws-1 into the sessions table, as the stream would.
+    const sessions = createDynamoProjector({ client: doc, tables: [{ ...PROJECTION_TABLES.deviceSessions, tableName: 'sessions' }] });
+    expect((await sessions.project(await events.readStream('device-meter-1'))).failures).toEqual([]);
+    const holder = dynamoHolderLookup({ client: doc, tableName: 'sessions' });
+    await expect(holder('meter-1', new Date('2026-05-01T10:07:00.000Z'))).resolves.toEqual({ held: true, bridgeId: 'aws-1', queueMode: false });
+
     await expect(run(topics.bridgeStatus('aws-1'), JSON.stringify({ bridgeId: 'aws-1', status: 'online', at: T }))).resolves.toEqual({ outcome: 'recorded', events: ['BridgeStatusChanged'] });
-    const before = (await events.readStream('bridge-aws-1')).length;
-    await expect(run(topics.bridgeStatus('aws-1'), JSON.stringify({ bridgeId: 'aws-1', status: 'offline', at: T }))).rejects.toBeInstanceOf(SessionsNotOnAws);
-    expect((await events.readStream('bridge-aws-1')).length).toBe(before);
+    await expect(run(topics.bridgeStatus('aws-1'), JSON.stringify({ bridgeId: 'aws-1', status: 'offline', at: T }))).resolves.toEqual({
+      outcome: 'recorded',
+      events: ['DeviceSessionLost', 'BridgeStatusChanged'],
+    });
+    const lost = (await events.readStream('device-meter-1')).filter((e) => e.type === 'DeviceSessionLost');
+    expect(lost.map((e) => e.data)).toEqual([{ thingName: 'meter-1', endpoint: 'meter-1', bridgeId: 'aws-1', reason: 'bridge-offline', at: T }]);
+    expect((await events.readStream('bridge-aws-1')).at(-1)!.data).toMatchObject({ status: 'offline', devicesLost: 1 });
+
+    // Folded, the loss takes meter-1 out of aws-1's sessions: a command to it is ignored, and a second offline ends nothing.
+    expect((await sessions.project(lost)).failures).toEqual([]);
+    await expect(holder('meter-1', new Date('2026-05-01T10:07:00.000Z'))).resolves.toEqual({ held: false, reason: `no bridge holds meter-1: the bridge that held it went offline at ${T}` });
+    await expect(run(topics.bridgeStatus('aws-1'), JSON.stringify({ bridgeId: 'aws-1', status: 'offline', at: '2026-05-01T10:08:00.000Z' }))).resolves.toEqual({
+      outcome: 'recorded',
+      events: ['BridgeStatusChanged'],
+    });
   });
 });

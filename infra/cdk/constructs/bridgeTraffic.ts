@@ -18,6 +18,8 @@ export interface BridgeTrafficProps {
   readonly bus: events.IEventBus;
   /** The directory projection table (device status for data messages). */
   readonly directory: dynamodb.Table;
+  /** The device-sessions projection table: the devices a bridge that goes offline held (its byBridge index). */
+  readonly sessions: dynamodb.Table;
   /** The bootstrap state machine a registration without MQTT credentials starts. */
   readonly bootstrap: sfn.StateMachine;
   /** The rule error action every IoT rule of the stack shares (DeviceIngress). */
@@ -61,6 +63,7 @@ export class BridgeTraffic extends Construct {
         ...table,
         [LAMBDA_ENV.eventBusName]: props.bus.eventBusName,
         [LAMBDA_ENV.directoryTable]: props.directory.tableName,
+        [LAMBDA_ENV.deviceSessionsTable]: props.sessions.tableName,
         [BOOTSTRAP_LAMBDA_ENV.bootstrapStateMachineArn]: props.bootstrap.stateMachineArn,
       },
       // An offline status appends one fact per device the bridge held, in batches.
@@ -70,6 +73,7 @@ export class BridgeTraffic extends Construct {
     props.eventStore.grantStoreAccess(bridgeRole, 'readWrite');
     props.bus.grantPutEventsTo(bridgeRole);
     bridgeRole.addToPolicy(new iam.PolicyStatement({ actions: ['dynamodb:GetItem'], resources: [props.directory.tableArn] }));
+    bridgeRole.addToPolicy(new iam.PolicyStatement({ actions: ['dynamodb:Query'], resources: [`${props.sessions.tableArn}/index/byBridge`] }));
     bridgeRole.addToPolicy(new iam.PolicyStatement({ actions: ['states:StartExecution'], resources: [props.bootstrap.stateMachineArn] }));
 
     this.commandAnswers = new HandlerFunction(this, 'CommandAnswers', { handler: 'commandAnswers', environment: table, timeout: Duration.seconds(15) });

@@ -12,6 +12,7 @@ import { PERMISSIONS } from '../../../functions/api/auth/permissions.ts';
 import { ROLE_PURPOSE, ROLES } from '../../../functions/api/auth/roles.ts';
 import { cognitoIssuer } from '../../../functions/api/auth/tokenProfiles.ts';
 import { LAMBDA_ENV } from '../../../functions/lambda/env.ts';
+import { grantIotEndpointLookup, grantIotPublish } from '../iotDataAccess.ts';
 import { acknowledgeWildcardResources } from '../nagAcknowledgements.ts';
 import { grantObjects, type ObjectArea } from '../objectAccess.ts';
 import { grantRegistry } from '../registryAccess.ts';
@@ -47,6 +48,9 @@ export interface BrowserApp {
   /** `https://host`, no path: what the browser sends as Origin. */
   readonly origin: string;
 }
+
+/** Where the API publishes commands (functions/commands/commandPublisher.ts): `cmd/lwm2m/<thing>/req/<commandId>`. */
+export const COMMAND_REQUEST_TOPICS = ['cmd/lwm2m/*/req/*'] as const;
 
 /** Short-lived tokens: a removed group membership stops working within the hour. */
 export const ACCESS_TOKEN_VALIDITY = Duration.hours(1);
@@ -126,10 +130,14 @@ export class FleetApi extends Construct {
     const role = this.handler.role;
     // What the registered routes call: batch and device streams, the thing and its certificates
     // (is there something to deprovision?), manifest uploads, reports, and the two workflows.
-    props.eventStore.grantStoreAccess(role, 'read');
+    // Commands and alarm acknowledgements append to the store (their own streams, device streams).
+    props.eventStore.grantStoreAccess(role, 'readWrite');
     // The directory and device views: reads on the projection tables, per table and index.
     props.projections.grantApiReads(role);
     grantRegistry(role, ['describeThing', 'certificateStatus']);
+    // Commands go out through the IoT data plane, on the command request topics only.
+    grantIotPublish(role, COMMAND_REQUEST_TOPICS);
+    grantIotEndpointLookup(role);
     grantObjects(role, props.uploads, ['write'], OBJECT_PREFIXES.uploads);
     grantObjects(role, props.reports, ['read'], OBJECT_PREFIXES.reports);
     role.addToPolicy(new iam.PolicyStatement({ actions: ['states:StartExecution'], resources: [props.deprovisioning.stateMachineArn] }));

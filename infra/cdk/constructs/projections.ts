@@ -17,6 +17,8 @@ export const PROJECTION_TABLE_ENV: Record<ProjectionTableName, string> = {
   alarms: LAMBDA_ENV.alarmsTable,
   directory: LAMBDA_ENV.directoryTable,
   rejections: LAMBDA_ENV.rejectionsTable,
+  deviceSessions: LAMBDA_ENV.deviceSessionsTable,
+  commandAudit: LAMBDA_ENV.commandAuditTable,
 };
 
 /** What the projector calls on its tables (functions/projections/dynamoProjectionTables.ts). */
@@ -26,17 +28,25 @@ const PROJECTOR_ACTIONS = ['dynamodb:BatchGetItem', 'dynamodb:PutItem'];
  * What the API's read adapters call, per table and per index, and nothing else
  * (functions/directory/dynamoDeviceDirectory.ts, functions/deviceViews/dynamoDeviceReadModel.ts):
  * a device by name and the fleet-wide search (Scan) on the directory, its tenant index; one
- * device's state; a device's alarms; rejections by stage or by device.
+ * device's state; a device's alarms, and one alarm (an acknowledgement judges it); rejections by
+ * stage or by device; which bridge holds a device (a command's route); one command's audit row and
+ * the audit by device, by operator or by time (functions/commands/dynamoCommandAudit.ts).
  */
 export const API_READS = {
   directory: { table: ['dynamodb:GetItem', 'dynamodb:Scan'], indexes: { byTenant: ['dynamodb:Query'] } },
   deviceState: { table: ['dynamodb:GetItem'], indexes: {} },
-  alarms: { table: [], indexes: { byThing: ['dynamodb:Query'] } },
+  alarms: { table: ['dynamodb:GetItem'], indexes: { byThing: ['dynamodb:Query'] } },
   rejections: { table: [], indexes: { byStage: ['dynamodb:Query'], byThing: ['dynamodb:Query'] } },
+  deviceSessions: { table: ['dynamodb:GetItem'], indexes: {} },
+  commandAudit: { table: ['dynamodb:GetItem'], indexes: { byThing: ['dynamodb:Query'], byOperator: ['dynamodb:Query'], byTime: ['dynamodb:Query'] } },
 } as const satisfies Record<ProjectionTableName, { table: readonly string[]; indexes: Record<string, readonly string[]> }>;
 
+/** What the expiry sweep reads (functions/commands/dynamoCommandAudit.ts `due`): the open commands by expiry, nothing else. */
+export const EXPIRY_READS = { table: 'commandAudit', index: 'openByExpiry', actions: ['dynamodb:Query'] } as const satisfies { table: ProjectionTableName; index: string; actions: readonly string[] };
+
 /**
- * The read side on AWS: one table per projection (device state, alarms, directory, rejections; keys and
+ * The read side on AWS: one table per projection (device state, alarms, directory, rejections,
+ * device sessions, command audit; keys and
  * indexes from functions/projections/projectionTableDesign.ts) and the projector Lambda that
  * folds the event store's stream into them with the same pure projections the embedded engine
  * runs (events/projections). Rows can be rebuilt from the store, but no AWS rebuild tool exists
@@ -84,6 +94,13 @@ export class Projections extends Construct {
   /** Every table's name under the variable its readers and the projector read it from. */
   get environment(): Record<string, string> {
     return Object.fromEntries((Object.keys(this.tables) as ProjectionTableName[]).map((name) => [PROJECTION_TABLE_ENV[name], this.tables[name].tableName]));
+  }
+
+  /** The expiry sweep's one read: EXPIRY_READS. */
+  grantExpiryReads(grantee: iam.IGrantable): void {
+    grantee.grantPrincipal.addToPrincipalPolicy(
+      new iam.PolicyStatement({ actions: [...EXPIRY_READS.actions], resources: [`${this.tables[EXPIRY_READS.table].tableArn}/index/${EXPIRY_READS.index}`] }),
+    );
   }
 
   /** Read-only access for the API's directory and device views: on each table and index, only API_READS. */

@@ -6,6 +6,7 @@ import { LAMBDA_ENV } from '../../../functions/lambda/env.ts';
 import { AlarmSubscription } from '../constructs/alarmSubscription.ts';
 import { BridgeService } from '../constructs/bridgeService.ts';
 import { BridgeTraffic } from '../constructs/bridgeTraffic.ts';
+import { CommandExpiry } from '../constructs/commandExpiry.ts';
 import { Console } from '../constructs/console.ts';
 import { DeviceIngress } from '../constructs/deviceIngress.ts';
 import { EventBus } from '../constructs/eventBus.ts';
@@ -52,6 +53,7 @@ export class FleetStack extends Stack {
   readonly schemaRegistry: SchemaRegistry;
   readonly alarmSubscription: AlarmSubscription;
   readonly api: FleetApi;
+  readonly commandExpiry: CommandExpiry;
   readonly bridge: BridgeService;
   readonly operatorConsole: Console | undefined;
 
@@ -104,6 +106,7 @@ export class FleetStack extends Stack {
       eventStore: this.eventStore,
       bus,
       directory: this.projections.tables.directory,
+      sessions: this.projections.tables.deviceSessions,
       bootstrap: this.bootstrap.stateMachine,
       errorAction: this.ingress.errorAction,
     });
@@ -120,6 +123,7 @@ export class FleetStack extends Stack {
       environment: workflowProps.environment,
       projections: this.projections,
     });
+    this.commandExpiry = new CommandExpiry(this, 'CommandExpiry', { eventStore: this.eventStore, projections: this.projections });
     this.bridge = new BridgeService(this, 'Bridge', { credentials: workflowProps.areas.credentials });
     this.operatorConsole =
       props.consoleAssets === undefined
