@@ -4,6 +4,8 @@ import type { FastifyInstance, preHandlerHookHandler } from 'fastify';
 import { detectFormat } from '../../schemas/manifest/detectFormat.ts';
 import { sendProblem, type Problem } from '../directory/problemDetails.ts';
 import type { ObjectStore } from '../objectStore/objectStore.ts';
+import { principalOf } from '../api/auth/apiAccess.ts';
+import { BATCH_LIST_LIMITS, decodeBatchCursor, listBatches, metadataText } from './batchList.ts';
 import type { BatchProgress } from './batchProgress.ts';
 
 export interface ProvisioningRoutesOptions {
@@ -34,7 +36,7 @@ const limitBytes = (max: number) => {
 };
 
 /**
- * Manifest upload and batch status. The upload streams straight into the uploads area (never the
+ * Manifest upload, the batch list and batch status. The upload streams straight into the uploads area (never the
  * whole file in memory); writing it there is what starts the provisioning workflow, exactly as an
  * S3 upload does on AWS.
  */
@@ -58,11 +60,13 @@ export const provisioningRoutes = (options: ProvisioningRoutesOptions) => (app: 
       );
     }
     const batchId = `b-${randomUUID()}`;
+    const uploader = principalOf(request)?.subject;
     const manifestKey = `manifests/${batchId}.${format}`;
     try {
       await uploads.put(manifestKey, request.raw.pipe(limitBytes(maxManifestBytes)), {
         contentType: request.headers['content-type'] ?? 'application/octet-stream',
-        metadata: { batchid: batchId, format, ...(fileName ? { filename: fileName.slice(0, 200) } : {}) },
+        // Percent-encoded: metadata is printable ASCII, names and subjects need not be (batchList.ts reads them back).
+        metadata: { batchid: batchId, format, ...(fileName ? { filename: metadataText(fileName.slice(0, 200)) } : {}), ...(uploader ? { uploadedby: metadataText(uploader) } : {}) },
       });
     } catch (err) {
       if (err instanceof TooLarge || (err as { cause?: unknown }).cause instanceof TooLarge) {
@@ -74,6 +78,19 @@ export const provisioningRoutes = (options: ProvisioningRoutesOptions) => (app: 
       .code(202)
       .header('location', `/provisioning/batches/${batchId}`)
       .send({ batchId, manifestKey, format, status: `/provisioning/batches/${batchId}`, report: `/provisioning/batches/${batchId}/report` });
+  });
+
+  app.get<{ Querystring: { limit?: string; cursor?: string } }>('/provisioning/batches', route, async (request, reply) => {
+    const { limit: limitText, cursor } = request.query;
+    const limit = limitText === undefined ? BATCH_LIST_LIMITS.defaultLimit : /^\d{1,3}$/.test(limitText) ? Number(limitText) : Number.NaN;
+    if (!(limit >= 1 && limit <= BATCH_LIST_LIMITS.maxLimit)) {
+      return sendProblem(reply, problem(400, 'invalid-query', 'The limit is not valid', `limit must be a whole number from 1 to ${BATCH_LIST_LIMITS.maxLimit}; it was "${String(limitText)}".`, request.url));
+    }
+    const after = typeof cursor === 'string' ? decodeBatchCursor(cursor) : undefined;
+    if (typeof cursor === 'string' && after === undefined) {
+      return sendProblem(reply, problem(400, 'invalid-cursor', 'The cursor is not valid', 'Pass the nextCursor of the previous page as it was, or leave cursor out to start from the newest batch.', request.url));
+    }
+    return reply.send(await listBatches({ uploads, progress }, { limit, after }));
   });
 
   app.get<{ Params: { batchId: string } }>('/provisioning/batches/:batchId', route, async (request, reply) => {

@@ -164,7 +164,9 @@ export const checkOperation = (path: string | Lwm2mPath, operation: Operation, m
   }
 };
 
-const utf8Length = (text: string): number => Buffer.byteLength(text, 'utf8');
+// TextEncoder, not Buffer: the console runs these same checks in the browser.
+const utf8 = new TextEncoder();
+const utf8Length = (text: string): number => utf8.encode(text).length;
 
 /** The value as the resource's type, accepting "o:i" text for an Object Link; or why it is not one. */
 const typedFor = (r: ResourceDefinition, value: unknown): { typed: TypedValue } | { problem: string } => {

@@ -9,7 +9,8 @@ export type { ContentFormatInfo, ContentFormatNumber, Lwm2mVersion, Support } fr
 export { CodecError, PathError, isCodecError, isPathError } from './errors.ts';
 export type { CodecErrorDetails, CodecErrorReason, PathErrorCode } from './errors.ts';
 
-export { MAX_ID, RESERVED_ID, checkPathIds, formatPath, fromPathParts, isUnderPath, isValidPath, levelOf, parsePath, toPath, toPathParts } from './path.ts';
+export { MAX_ID, RESERVED_ID, checkPathIds, formatPath, isUnderPath, isValidPath, levelOf, parsePath, toPath } from './path.ts';
+export { fromPathParts, toPathParts } from './pathParts.ts';
 export type { Lwm2mPath, ParsePathOptions, PathLevel } from './path.ts';
 
 export { DEFAULT_CODEC_LIMITS } from './limits.ts';

@@ -1,5 +1,4 @@
 import { PathError } from './errors.ts';
-import type { Lwm2mPathParts } from '../senml/index.ts';
 
 /**
  * An LwM2M path as its ids, from the root: [] is "/", [3] "/3", [3, 0, 13] "/3/0/13",
@@ -108,18 +107,3 @@ export const isValidPath = (text: string, options?: ParsePathOptions): boolean =
 /** True when `path` is `prefix` or lies under it ([3, 0, 1] is under [3, 0], [3] and []). */
 export const isUnderPath = (path: Lwm2mPath, prefix: Lwm2mPath): boolean =>
   prefix.length <= path.length && prefix.every((id, i) => path[i] === id);
-
-/** The parts object schemas/senml uses for LwM2M names. */
-export const toPathParts = (path: Lwm2mPath): Lwm2mPathParts | undefined => {
-  const [objectId, instanceId, resourceId, resourceInstanceId] = path;
-  if (objectId === undefined) return undefined;
-  return {
-    objectId,
-    ...(instanceId !== undefined && { instanceId }),
-    ...(resourceId !== undefined && { resourceId }),
-    ...(resourceInstanceId !== undefined && { resourceInstanceId }),
-  };
-};
-
-export const fromPathParts = (parts: Lwm2mPathParts): number[] =>
-  [parts.objectId, parts.instanceId, parts.resourceId, parts.resourceInstanceId].filter((id): id is number => id !== undefined);

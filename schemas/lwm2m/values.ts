@@ -1,4 +1,6 @@
-import type { ObjectLink } from '../senml/index.ts';
+// The leaf file, not the SenML index: this module is bundled for the browser (the console's
+// command form), and the index reaches the codecs, which use Node's Buffer.
+import type { ObjectLink } from '../senml/types.ts';
 import type { ValueType } from './objects/types.ts';
 
 export type { ObjectLink };

@@ -17,6 +17,7 @@ export const EXPECTED_ACCESS: Readonly<Record<string, readonly Role[] | 'public'
   'GET /devices': ALL,
   'GET /devices/*': ALL,
   'POST /provisioning/manifests': ['admin'],
+  'GET /provisioning/batches': ALL,
   'GET /provisioning/batches/:batchId': ALL,
   'GET /provisioning/batches/:batchId/report': ALL,
   'DELETE /devices/:thingName': ['admin'],

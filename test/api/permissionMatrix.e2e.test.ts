@@ -21,6 +21,7 @@ import {
 import { DeviceAlarmsPageSchema, DeviceHistoryPageSchema, DeviceStateViewSchema, RejectionPageSchema } from '../../functions/deviceViews/deviceViewSchemas.ts';
 import { ProjectionRebuildSchema } from '../../functions/api/projections/projectionRebuildSchemas.ts';
 import { CommandAcceptedSchema, CommandPageSchema } from '../../functions/commands/commandApiSchemas.ts';
+import { BatchListPageSchema } from '../../functions/provisioning/batchListSchemas.ts';
 import { manualClock, systemClock } from '../../functions/shared/clock.ts';
 import { DEFAULT_DASHBOARD_DIR } from '../../functions/dashboard/dashboardDir.ts';
 import { DashboardConfigSchema, LocalTokenSchema } from '../../functions/dashboard/dashboardSchemas.ts';
@@ -122,6 +123,7 @@ const PROBES: Readonly<Record<string, Probe>> = {
     schema: ManifestAcceptedSchema,
     settle: async (body) => void (await full.provisioning.workflows.waitForCompletion(batchExecution((body as { batchId: string }).batchId))),
   },
+  'GET /provisioning/batches': { path: () => '/provisioning/batches?limit=5', status: 200, schema: BatchListPageSchema },
   'GET /provisioning/batches/:batchId': { path: () => `/provisioning/batches/${batchId}`, status: 200, schema: BatchProgressSchema },
   'GET /provisioning/batches/:batchId/report': { path: () => `/provisioning/batches/${batchId}/report?format=json`, status: 200, schema: BatchReportSchema },
 };

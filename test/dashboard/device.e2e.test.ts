@@ -234,7 +234,7 @@ describe('the device page', () => {
     await expect(page.getByTestId('historical-marker').textContent()).resolves.toMatch(/replayed from the first \d+ events/);
 
     await page.getByRole('link', { name: 'Back to the live state' }).click();
-    await page.getByText('Live state.').waitFor();
+    await page.getByText('Live state, read again every 5 seconds').waitFor();
     await expect(page.getByTestId('historical-marker').count()).resolves.toBe(0);
     await expect(sensorValue()).resolves.toBe('35.5 °C');
     expect(dash.errorsOf(page)).toEqual([]);
@@ -244,5 +244,23 @@ describe('the device page', () => {
     const page = await dash.signedInPage('viewer', '/devices/no-such-lamp');
     await page.getByRole('heading', { name: 'No such device' }).waitFor();
     await expect(page.getByRole('main').textContent()).resolves.toContain('No device is called no-such-lamp');
+  });
+
+  // Last: it changes the lamp's temperature, which the tests above read.
+  it('follows the live state as the lamp reports, without a click, and reads only the live view again', async () => {
+    const page = await dash.signedInPage('viewer', `/devices/${LAMP}`);
+    const sensorValue = rowOf(page, 'Temperature (object 3303)', '/3303/0/5700').getByRole('cell').nth(2);
+    await sensorValue.filter({ hasText: '35.5 °C' }).waitFor();
+    const stateReads: string[] = [];
+    page.on('request', (r) => {
+      if (/\/state(\?|$)/.test(new URL(r.url()).pathname + new URL(r.url()).search)) stateReads.push(r.url());
+    });
+    lamp.setTemperature(37.25);
+    // The page polls every 5 s; the lamp publishes every 0.4 s: the new value shows within two polls.
+    await sensorValue.filter({ hasText: '37.25 °C' }).waitFor({ timeout: 15_000 });
+    expect(stateReads.length).toBeGreaterThan(0);
+    expect(stateReads.every((u) => !u.includes('at='))).toBe(true);
+    await screenshot(page, 'device-live');
+    expect(dash.errorsOf(page)).toEqual([]);
   });
 });

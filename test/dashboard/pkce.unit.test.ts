@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { authorizeUrl, base64url, challengeOf, domainOrigin, newPendingSignIn, readCallback, tokenRequest, verifierFrom } from '../../functions/dashboard/app/pages/signIn/pkce.ts';
+import { authorizeUrl, base64url, challengeOf, domainOrigin, logoutUrl, newPendingSignIn, readCallback, tokenRequest, verifierFrom } from '../../functions/dashboard/app/pages/signIn/pkce.ts';
 
 // RFC 7636 appendix B: the 32 octets, the verifier they make, and its S256 challenge.
 const RFC_OCTETS = new Uint8Array([116, 24, 223, 180, 151, 153, 224, 37, 79, 250, 96, 125, 216, 173, 187, 186, 22, 212, 37, 77, 105, 214, 191, 240, 91, 88, 5, 88, 83, 132, 141, 121]);
@@ -94,5 +94,12 @@ describe('the redirect back', () => {
       message: expect.stringContaining('access_denied (User is disabled)') as unknown,
     });
     expect(readCallback('?error=access_denied&state=forged', pending)).toMatchObject({ message: expect.stringMatching(/state mismatch/) as unknown });
+  });
+
+  it('signs out at the hosted UI /logout with the client id and the registered sign-out URL', () => {
+    const url = new URL(logoutUrl({ cognitoDomain: 'https://fleet.auth.eu-north-1.amazoncognito.com', clientId: 'client-123', redirectUri: 'https://d111.cloudfront.net/' }));
+    expect(url.origin + url.pathname).toBe('https://fleet.auth.eu-north-1.amazoncognito.com/logout');
+    expect(Object.fromEntries(url.searchParams)).toEqual({ client_id: 'client-123', logout_uri: 'https://d111.cloudfront.net/' });
+    expect(() => logoutUrl({ cognitoDomain: 'http://fleet.example', clientId: 'c', redirectUri: 'https://x/' })).toThrow(/https/);
   });
 });

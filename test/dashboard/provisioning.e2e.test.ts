@@ -116,6 +116,20 @@ describe('the provisioning page', () => {
     expect(await page.getByRole('form', { name: 'Upload a manifest' }).count()).toBe(0);
     expect(await page.locator('input[type=file]').count()).toBe(0);
 
+    // The batch list comes from the server (GET /provisioning/batches), so a viewer in another
+    // browser sees the admin's upload: its file, uploader, status and counts.
+    const list = page.getByRole('table', { name: 'Provisioning batches, newest first' });
+    const row = list.locator('tbody tr').filter({ hasText: batchId });
+    await row.waitFor();
+    const rowText = await row.textContent();
+    expect(rowText).toContain('streetlights.csv');
+    expect(rowText).toContain('e2e-admin');
+    expect(rowText).toContain('Completed');
+    expect(rowText).toContain('18 provisioned, 2 invalid');
+    expect(await row.locator('time').getAttribute('title')).toMatch(/^\d{4}-\d{2}-\d{2}T/);
+    await expectAccessible(page, { what: 'the batch list as a viewer' });
+    await screenshot(page, 'provisioning-batches');
+
     const open = page.getByRole('form', { name: 'Open a batch' });
     await open.getByLabel('Batch id').fill(batchId);
     await open.getByRole('button', { name: 'Open' }).click();

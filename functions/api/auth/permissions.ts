@@ -44,6 +44,7 @@ export const PERMISSIONS: readonly Permission[] = Object.freeze([
 
   // Provisioning and deprovisioning change the fleet: admins only. Following a batch or a run is reading.
   roles('POST', '/provisioning/manifests', ADMIN),
+  roles('GET', '/provisioning/batches', READ),
   roles('GET', '/provisioning/batches/:batchId', READ),
   roles('GET', '/provisioning/batches/:batchId/report', READ),
   roles('DELETE', '/devices/:thingName', ADMIN),

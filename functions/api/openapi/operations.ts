@@ -21,6 +21,7 @@ import { DEVICE_VIEW_OPERATIONS } from '../../deviceViews/deviceViewOperations.t
 import { COMMAND_OPERATIONS } from '../../commands/commandOperations.ts';
 import { PROJECTION_OPERATIONS } from '../projections/projectionRebuildSchemas.ts';
 import { DASHBOARD_OPERATIONS } from '../../dashboard/dashboardOperations.ts';
+import { BatchListPageSchema, BatchListParams } from '../../provisioning/batchListSchemas.ts';
 
 /** A response body: a zod schema for JSON, or a plain description for text formats (CSV). */
 export interface ApiResponse {
@@ -142,6 +143,17 @@ export const API_OPERATIONS: readonly ApiOperation[] = [
       413: problem('The manifest is larger than the limit.'),
       415: problem('The format is not recognised.'),
     },
+  },
+  {
+    method: 'GET',
+    path: '/provisioning/batches',
+    route: '/provisioning/batches',
+    operationId: 'listBatches',
+    tag: 'provisioning',
+    summary: 'The provisioning batches, newest first',
+    description: 'One per manifest stored (uploaded here or written to the uploads area), with who uploaded it, when, and its progress. Paged: pass nextCursor as cursor.',
+    query: BatchListParams,
+    responses: { 200: { description: 'A page of batches.', json: BatchListPageSchema }, 400: problem('The limit or cursor is not valid.') },
   },
   {
     method: 'GET',

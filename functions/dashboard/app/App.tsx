@@ -5,6 +5,7 @@ import { DevicePage } from './pages/device/DevicePage.tsx';
 import { DirectoryPage } from './pages/directory/DirectoryPage.tsx';
 import { ProvisioningPage } from './pages/provisioning/ProvisioningPage.tsx';
 import { RejectionsPage } from './pages/rejections/RejectionsPage.tsx';
+import { logoutUrl } from './pages/signIn/pkce.ts';
 import { SignInPage } from './pages/signIn/SignInPage.tsx';
 import { href, match, useLocation } from './router.ts';
 import { AppContext, loadSession, may, saveSession, type AppContextValue, type DashboardConfig, type Session } from './session.tsx';
@@ -56,7 +57,11 @@ export const App = ({ config }: { config: DashboardConfig }) => {
     setSession(undefined);
     setNotice(why);
   }, []);
-  const signOut = useCallback(() => endSession('You have signed out.'), [endSession]);
+  const signOut = useCallback(() => {
+    endSession('You have signed out.');
+    // On AWS the hosted UI keeps its own session: end it too, or signing in again skips the password.
+    if (config.mode === 'cognito') window.location.assign(logoutUrl(config));
+  }, [endSession, config]);
   const expired = useCallback(() => endSession('Your session has ended (the token expired or was refused). Sign in again to go on.'), [endSession]);
   // The token's own expiry signs out at that moment, not at the next refused request.
   useEffect(() => {

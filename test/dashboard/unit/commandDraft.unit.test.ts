@@ -11,7 +11,7 @@ import {
   valueInputOf,
   type Draft,
 } from '../../../functions/dashboard/app/pages/device/commandDraft.ts';
-import { OBJECT_MODEL } from '../../../functions/dashboard/app/pages/device/objectModel.ts';
+import { DEFAULT_OBJECT_MODEL as OBJECT_MODEL } from '../../../schemas/lwm2m/objects/model.ts';
 
 const draft = (patch: Partial<Draft>): Draft => ({ ...INITIAL_DRAFT, ...patch });
 const built = (patch: Partial<Draft>) => buildCommand('lamp-1', draft(patch), OBJECT_MODEL);

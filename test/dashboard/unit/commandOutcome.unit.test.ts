@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { CommandDetailSchema } from '../../../functions/commands/commandApiSchemas.ts';
-import { codeText, describeOutcome, isFinal } from '../../../functions/dashboard/app/pages/device/commandOutcome.ts';
-import { OBJECT_MODEL } from '../../../functions/dashboard/app/pages/device/objectModel.ts';
+import { codeText } from '../../../functions/dashboard/app/components/coapCodes.ts';
+import { describeOutcome, isFinal } from '../../../functions/dashboard/app/pages/device/commandOutcome.ts';
+import { DEFAULT_OBJECT_MODEL as OBJECT_MODEL } from '../../../schemas/lwm2m/objects/model.ts';
 
 const row = {
   commandId: 'c-1',

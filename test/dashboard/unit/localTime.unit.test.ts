@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { formatLocal, isoFromLocalInput, localInputFromIso } from '../../../functions/dashboard/app/pages/device/localTime.ts';
+import { formatLocal, isoFromLocalInput, localInputFromIso } from '../../../functions/dashboard/app/components/localTime.ts';
 
 // A zone with an offset and summer time, so that local and UTC differ (Node applies TZ when it is set).
 const saved = process.env.TZ;

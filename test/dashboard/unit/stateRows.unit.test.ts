@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { OBJECT_MODEL } from '../../../functions/dashboard/app/pages/device/objectModel.ts';
+import { DEFAULT_OBJECT_MODEL as OBJECT_MODEL } from '../../../schemas/lwm2m/objects/model.ts';
 import { describeKey, groupState, showValue, unitSymbol } from '../../../functions/dashboard/app/pages/device/stateRows.ts';
 
 const at = '2026-03-01T12:00:00.000Z';

@@ -5,13 +5,12 @@ import { ProblemMessage } from '../../components/ProblemMessage.tsx';
 import { href, navigate, useLocation } from '../../router.ts';
 import { useApp } from '../../session.tsx';
 import { useLoad } from '../../useLoad.ts';
-import { codeText } from '../device/commandOutcome.ts';
-import { isoFromLocalInput, localInputFromIso } from '../device/localTime.ts';
-import { useCursorPages } from '../device/useCursorPages.ts';
-import { When } from '../device/When.tsx';
+import { codeText } from '../../components/coapCodes.ts';
+import { isoFromLocalInput, localInputFromIso } from '../../components/localTime.ts';
+import { useCursorPages } from '../../components/useCursorPages.ts';
+import { When } from '../../components/When.tsx';
 import { AUDIT_FILTER_NAMES, filterProblems, filtersFromQuery, searchOf, type AuditFilterName, type AuditFilters } from './auditQuery.ts';
 import { downloadThroughFetch } from './download.ts';
-import '../device/device.css';
 import './audit.css';
 
 type CommandPage = z.infer<typeof CommandPageSchema>;

@@ -1,20 +1,20 @@
 import { useState } from 'react';
-import { OBJECT_MODEL } from './objectModel.ts';
+import { DEFAULT_OBJECT_MODEL } from '../../../../../schemas/lwm2m/objects/model.ts';
 import { ProblemMessage } from '../../components/ProblemMessage.tsx';
 import { useApp } from '../../session.tsx';
 import { useLoad } from '../../useLoad.ts';
 import type { Alarm, AlarmsPage } from './deviceTypes.ts';
 import { describeKey } from './stateRows.ts';
-import { useCursorPages } from './useCursorPages.ts';
-import { When } from './When.tsx';
+import { useCursorPages } from '../../components/useCursorPages.ts';
+import { When } from '../../components/When.tsx';
 
 const ACK_ROUTE = '/devices/:thingName/alarms/:alarmId/ack';
 
 /** "Temperature / Sensor Value (/3303/0/5700)" for an alarm's path, or the path alone. */
 const pathName = (path: string | undefined): string | undefined => {
   if (!path) return undefined;
-  const row = describeKey(path, { value: { kind: 'number', v: 0 }, time: '' }, OBJECT_MODEL);
-  const object = row.objectId === undefined ? undefined : OBJECT_MODEL.object(row.objectId);
+  const row = describeKey(path, { value: { kind: 'number', v: 0 }, time: '' }, DEFAULT_OBJECT_MODEL);
+  const object = row.objectId === undefined ? undefined : DEFAULT_OBJECT_MODEL.object(row.objectId);
   return row.resourceName && object ? `${object.name} / ${row.resourceName} (${path})` : path;
 };
 
@@ -22,10 +22,23 @@ const pathName = (path: string | undefined): string | undefined => {
  * The device's active alarms, worst first as the server orders them, each with who acknowledged
  * it; operators and admins get an Acknowledge button (the permission table says who may).
  */
-export const AlarmsSection = ({ thingName, refreshKey, historical, onChanged }: { thingName: string; refreshKey: number; historical: boolean; onChanged: () => void }) => {
+/** `liveTick` changes when the live view polls: the list is read again, keeping the rows shown meanwhile. */
+export const AlarmsSection = ({
+  thingName,
+  refreshKey,
+  liveTick,
+  historical,
+  onChanged,
+}: {
+  thingName: string;
+  refreshKey: number;
+  liveTick: number;
+  historical: boolean;
+  onChanged: () => void;
+}) => {
   const { api, can } = useApp();
   const pages = useCursorPages(thingName);
-  const loaded = useLoad(`${thingName}|${pages.cursor ?? ''}|${refreshKey}`, () =>
+  const loaded = useLoad(`${thingName}|${pages.cursor ?? ''}|${refreshKey}|${liveTick}`, () =>
     api.get<AlarmsPage>(`/devices/${encodeURIComponent(thingName)}/alarms?status=active${pages.cursor ? `&cursor=${encodeURIComponent(pages.cursor)}` : ''}`),
   );
   const mayAcknowledge = can('POST', ACK_ROUTE);

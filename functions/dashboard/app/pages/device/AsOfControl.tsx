@@ -1,6 +1,6 @@
 import { useState, type FormEvent } from 'react';
 import { navigate } from '../../router.ts';
-import { isoFromLocalInput, localInputFromIso } from './localTime.ts';
+import { isoFromLocalInput, localInputFromIso } from '../../components/localTime.ts';
 
 /**
  * "State as of": a local date and time (to the second) turned into an instant and put in the

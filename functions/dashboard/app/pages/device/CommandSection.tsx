@@ -1,5 +1,5 @@
 import { useEffect, useState, type FormEvent } from 'react';
-import { OBJECT_MODEL } from './objectModel.ts';
+import { DEFAULT_OBJECT_MODEL } from '../../../../../schemas/lwm2m/objects/model.ts';
 import { ProblemMessage } from '../../components/ProblemMessage.tsx';
 import { href } from '../../router.ts';
 import { useApp } from '../../session.tsx';
@@ -23,7 +23,7 @@ import {
 import { describeOutcome, isFinal } from './commandOutcome.ts';
 import type { CommandAccepted, CommandDetail } from './deviceTypes.ts';
 
-const MODEL = OBJECT_MODEL;
+const MODEL = DEFAULT_OBJECT_MODEL;
 /** How often a sent command is looked at until it ends; the API answers from the command's own stream. */
 const FOLLOW_EVERY_MS = 500;
 

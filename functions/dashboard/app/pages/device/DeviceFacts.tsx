@@ -1,5 +1,5 @@
 import type { DeviceRecord } from './deviceTypes.ts';
-import { When } from './When.tsx';
+import { When } from '../../components/When.tsx';
 
 const STATUS_TEXT: Readonly<Record<DeviceRecord['status'], string>> = {
   provisioned: 'Provisioned (not bootstrapped yet)',

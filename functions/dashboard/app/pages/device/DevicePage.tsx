@@ -1,6 +1,7 @@
 import { useCallback, useState } from 'react';
 import { ApiProblem } from '../../api.ts';
 import { ProblemMessage } from '../../components/ProblemMessage.tsx';
+import { useLiveRefresh } from '../../components/useLiveRefresh.ts';
 import { href, useLocation } from '../../router.ts';
 import { useApp } from '../../session.tsx';
 import { useLoad } from '../../useLoad.ts';
@@ -8,7 +9,7 @@ import { AlarmsSection } from './AlarmsSection.tsx';
 import { CommandSection } from './CommandSection.tsx';
 import { DeviceFacts } from './DeviceFacts.tsx';
 import type { DeviceRecord, DeviceStateView } from './deviceTypes.ts';
-import { StateSection } from './StateSection.tsx';
+import { LIVE_REFRESH_MS, StateSection } from './StateSection.tsx';
 import { TimelineSection } from './TimelineSection.tsx';
 import './device.css';
 
@@ -23,7 +24,8 @@ const NoSuchDevice = ({ thingName }: { thingName: string }) => (
 
 /**
  * One device: what the directory knows, its state (live or as of an instant, `?at=` in the URL),
- * its active alarms, the command form, and its event timeline.
+ * its active alarms, the command form, and its event timeline. Live, the state and alarms are read
+ * again every LIVE_REFRESH_MS while the tab is shown.
  */
 export const DevicePage = ({ thingName }: { thingName: string }) => {
   const { api } = useApp();
@@ -33,9 +35,13 @@ export const DevicePage = ({ thingName }: { thingName: string }) => {
   // Bumped after an acknowledgement: the alarms, the timeline and the state read again.
   const [refreshKey, setRefreshKey] = useState(0);
   const refresh = useCallback(() => setRefreshKey((k) => k + 1), []);
+  // The live view follows the device; a historical view is fixed at its instant and never polls.
+  const [liveTick, setLiveTick] = useState(0);
+  useLiveRefresh(at === undefined, LIVE_REFRESH_MS, () => setLiveTick((t) => t + 1));
+  const live = at === undefined ? liveTick : 0;
 
   const device = useLoad(`${thingName}|${refreshKey}`, () => api.get<DeviceRecord>(path));
-  const state = useLoad(`${thingName}|${at ?? ''}|${refreshKey}`, () => api.get<DeviceStateView>(`${path}/state${at ? `?at=${encodeURIComponent(at)}` : ''}`));
+  const state = useLoad(`${thingName}|${at ?? ''}|${refreshKey}|${live}`, () => api.get<DeviceStateView>(`${path}/state${at ? `?at=${encodeURIComponent(at)}` : ''}`));
 
   if (device.error instanceof ApiProblem && device.error.status === 404) return <NoSuchDevice thingName={thingName} />;
   if (!device.data) {
@@ -59,7 +65,7 @@ export const DevicePage = ({ thingName }: { thingName: string }) => {
         <DeviceFacts device={device.data} />
         <StateSection thingName={thingName} at={at} loaded={state} />
       </div>
-      <AlarmsSection thingName={thingName} refreshKey={refreshKey} historical={at !== undefined} onChanged={refresh} />
+      <AlarmsSection thingName={thingName} refreshKey={refreshKey} liveTick={live} historical={at !== undefined} onChanged={refresh} />
       <CommandSection thingName={thingName} />
       <TimelineSection thingName={thingName} refreshKey={refreshKey} shownPosition={at ? state.data?.streamPosition : undefined} />
     </article>

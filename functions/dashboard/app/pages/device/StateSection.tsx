@@ -1,11 +1,11 @@
-import { OBJECT_MODEL } from './objectModel.ts';
+import { DEFAULT_OBJECT_MODEL } from '../../../../../schemas/lwm2m/objects/model.ts';
 import { ProblemMessage } from '../../components/ProblemMessage.tsx';
 import { href } from '../../router.ts';
 import type { Loaded } from '../../useLoad.ts';
 import { AsOfControl } from './AsOfControl.tsx';
 import type { DeviceStateView } from './deviceTypes.ts';
 import { groupState, showValue, type StateRow } from './stateRows.ts';
-import { When } from './When.tsx';
+import { When } from '../../components/When.tsx';
 
 const ResourceCell = ({ row }: { row: StateRow }) => {
   switch (row.known) {
@@ -24,7 +24,7 @@ const StateTables = ({ view }: { view: DeviceStateView }) => {
   if (!view.state) {
     return <p className="empty">{view.source === 'replay' ? 'The device had reported no state by then.' : 'The device has not reported any state yet.'}</p>;
   }
-  const groups = groupState(view.state.resources, OBJECT_MODEL);
+  const groups = groupState(view.state.resources, DEFAULT_OBJECT_MODEL);
   return (
     <>
       <p className="state-summary">
@@ -71,6 +71,9 @@ const StateTables = ({ view }: { view: DeviceStateView }) => {
   );
 };
 
+/** How often the live view reads the state and alarms again (DevicePage): devices report every few seconds to minutes. */
+export const LIVE_REFRESH_MS = 5000;
+
 /** The device's state, live or as of an instant (a replay of its stream), grouped by LwM2M object. */
 export const StateSection = ({ thingName, at, loaded }: { thingName: string; at: string | undefined; loaded: Loaded<DeviceStateView> }) => {
   const view = loaded.data;
@@ -88,7 +91,7 @@ export const StateSection = ({ thingName, at, loaded }: { thingName: string; at:
         </div>
       ) : (
         <p className="live-note">
-          Live state.{' '}
+          Live state, read again every {LIVE_REFRESH_MS / 1000} seconds while this tab is shown.{' '}
           <button type="button" onClick={loaded.reload} disabled={loaded.loading}>
             Refresh
           </button>

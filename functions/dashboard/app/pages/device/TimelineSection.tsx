@@ -1,14 +1,14 @@
 import { useState } from 'react';
 import { currentEvents } from '../../../../../events/catalog/index.ts';
-import { OBJECT_MODEL } from './objectModel.ts';
+import { DEFAULT_OBJECT_MODEL } from '../../../../../schemas/lwm2m/objects/model.ts';
 import { ProblemMessage } from '../../components/ProblemMessage.tsx';
 import { href } from '../../router.ts';
 import { useApp } from '../../session.tsx';
 import { useLoad } from '../../useLoad.ts';
 import type { HistoryPage } from './deviceTypes.ts';
 import { summarizeEvent } from './eventSummary.ts';
-import { useCursorPages } from './useCursorPages.ts';
-import { When } from './When.tsx';
+import { useCursorPages } from '../../components/useCursorPages.ts';
+import { When } from '../../components/When.tsx';
 
 const EVENT_TYPES = [...new Set(currentEvents.map((d) => d.type))].sort();
 const PAGE_SIZE = 20;
@@ -89,7 +89,7 @@ export const TimelineSection = ({ thingName, refreshKey, shownPosition }: { thin
                       {event.upcastFrom !== undefined ? <small> (stored as v{event.upcastFrom})</small> : null}
                     </td>
                     <td>
-                      <span>{event.unreadable ? `Unreadable: ${event.unreadable}` : summarizeEvent(event.type, event.data, OBJECT_MODEL)}</span>
+                      <span>{event.unreadable ? `Unreadable: ${event.unreadable}` : summarizeEvent(event.type, event.data, DEFAULT_OBJECT_MODEL)}</span>
                       <span className="actor">
                         {' '}
                         by {event.actor.kind} {event.actor.id}

@@ -1,14 +1,14 @@
 import { CommandRequestBody } from '../../../../commands/commandApiSchemas.ts';
 import type { ObjectDefinition, ResourceDefinition } from '../../../../../schemas/lwm2m/objects/types.ts';
-import { operationProblem, valueProblem, type RuleCode } from './modelRules.ts';
-import type { ObjectLookup } from './objectModel.ts';
+import { checkOperation, checkValue, type ModelProblemCode } from '../../../../../schemas/lwm2m/checks.ts';
+import type { ObjectModel } from '../../../../../schemas/lwm2m/objects/model.ts';
 
 /**
  * The command form's rules, apart from React: which objects and resources each operation may
  * address (the object definitions' R/W/E), how a typed value is read from an input, and the
  * request body, checked before it is sent with the server's own rules: the body schema of
- * POST /commands itself, and the object-model rules of schemas/lwm2m/checks.ts (as modelRules.ts
- * restates them for the browser). The server checks again; this saves a round trip and says what
+ * POST /commands itself, and the object-model rules of schemas/lwm2m/checks.ts (the very module
+ * the server runs, so the two cannot disagree). The server checks again; this saves a round trip and says what
  * is wrong next to the field.
  */
 
@@ -30,7 +30,7 @@ export const allows = (resource: ResourceDefinition, operation: FormOperation): 
 export const resourcesFor = (object: ObjectDefinition, operation: FormOperation): ResourceDefinition[] => object.resources.filter((r) => allows(r, operation));
 
 /** Objects with at least one resource the operation may address (Security, which only bootstrap writes, never is). */
-export const objectsFor = (model: ObjectLookup, operation: FormOperation): ObjectDefinition[] => model.objects.filter((o) => resourcesFor(o, operation).length > 0);
+export const objectsFor = (model: ObjectModel, operation: FormOperation): ObjectDefinition[] => model.objects.filter((o) => resourcesFor(o, operation).length > 0);
 
 /** Read and observe may address a whole instance; write and execute need a resource here. */
 export const takesWholeInstance = (operation: FormOperation): boolean => operation === 'read' || operation === 'observe' || operation === 'cancel-observe';
@@ -147,7 +147,7 @@ export const readValue = (
   }
 };
 
-const FIELD_OF_PROBLEM: Partial<Record<RuleCode, DraftField>> = {
+const FIELD_OF_PROBLEM: Partial<Record<ModelProblemCode, DraftField>> = {
   'unknown-object': 'objectId',
   'not-multiple': 'resourceInstanceId',
   'wrong-type': 'value',
@@ -183,13 +183,13 @@ export const pathOf = (draft: Draft): { readonly path: string; readonly ids: rea
 };
 
 /** The request body for POST /commands, or every field that is wrong and why. */
-export const buildCommand = (thingName: string, draft: Draft, model: ObjectLookup): Built => {
+export const buildCommand = (thingName: string, draft: Draft, model: ObjectModel): Built => {
   const located = pathOf(draft);
   if ('errors' in located) return { ok: false, errors: located.errors };
   const { path, ids } = located;
   // Cancel-observe addresses what an observe did, so it needs what an observe needs (as the server checks it).
-  const refused = operationProblem(ids, draft.operation === 'cancel-observe' ? 'observe' : draft.operation, model);
-  if (refused) return { ok: false, errors: [{ field: FIELD_OF_PROBLEM[refused.code] ?? 'resourceId', message: `${refused.message}.` }] };
+  const refused = checkOperation(path, draft.operation === 'cancel-observe' ? 'observe' : draft.operation, model);
+  if (!refused.ok) return { ok: false, errors: [{ field: FIELD_OF_PROBLEM[refused.problem.code] ?? 'resourceId', message: `${refused.problem.message}.` }] };
 
   let body: Record<string, unknown> = { thingName, operation: draft.operation, path };
   if (draft.operation === 'write') {
@@ -201,8 +201,8 @@ export const buildCommand = (thingName: string, draft: Draft, model: ObjectLooku
     }
     const read = readValue(resource, draft);
     if ('problem' in read) return { ok: false, errors: [{ field: 'value', message: read.problem }] };
-    const wrong = valueProblem(object, resource, read.raw);
-    if (wrong) return { ok: false, errors: [{ field: 'value', message: `${wrong.message}.` }] };
+    const wrong = checkValue(path, read.raw, model);
+    if (!wrong.ok) return { ok: false, errors: [{ field: 'value', message: `${wrong.problem.message}.` }] };
     body = { ...body, values: [{ path, value: read.value }] };
   }
   if (draft.operation === 'execute' && draft.arguments.trim() !== '') body = { ...body, arguments: draft.arguments.trim() };
@@ -213,7 +213,7 @@ export const buildCommand = (thingName: string, draft: Draft, model: ObjectLooku
 };
 
 /** The draft with its object and resource moved to ones the (new) operation may address. */
-export const fitDraft = (draft: Draft, model: ObjectLookup): Draft => {
+export const fitDraft = (draft: Draft, model: ObjectModel): Draft => {
   const objects = objectsFor(model, draft.operation);
   const object = objects.find((o) => String(o.id) === draft.objectId) ?? objects[0];
   if (!object) return draft;

@@ -1,6 +1,7 @@
-import type { ObjectLookup } from './objectModel.ts';
+import type { ObjectModel } from '../../../../../schemas/lwm2m/objects/model.ts';
 import type { CommandDetail } from './deviceTypes.ts';
 import { describeKey, showValue } from './stateRows.ts';
+import { codeText } from '../../components/coapCodes.ts';
 
 /**
  * What became of a command, in words, from GET /commands/:id: its status, and for a final one the
@@ -10,39 +11,6 @@ import { describeKey, showValue } from './stateRows.ts';
 export const FINAL_STATUSES: readonly string[] = ['succeeded', 'failed', 'timed-out', 'ignored'];
 
 export const isFinal = (status: string): boolean => FINAL_STATUSES.includes(status);
-
-/** CoAP response codes (RFC 7252 §12.1.2, RFC 7959, RFC 8132) by the names LwM2M uses them with. */
-const CODE_NAMES: Readonly<Record<string, string>> = {
-  '2.01': 'Created',
-  '2.02': 'Deleted',
-  '2.03': 'Valid',
-  '2.04': 'Changed',
-  '2.05': 'Content',
-  '2.31': 'Continue',
-  '4.00': 'Bad Request',
-  '4.01': 'Unauthorized',
-  '4.02': 'Bad Option',
-  '4.03': 'Forbidden',
-  '4.04': 'Not Found',
-  '4.05': 'Method Not Allowed',
-  '4.06': 'Not Acceptable',
-  '4.08': 'Request Entity Incomplete',
-  '4.09': 'Conflict',
-  '4.12': 'Precondition Failed',
-  '4.13': 'Request Entity Too Large',
-  '4.15': 'Unsupported Content-Format',
-  '5.00': 'Internal Server Error',
-  '5.01': 'Not Implemented',
-  '5.02': 'Bad Gateway',
-  '5.03': 'Service Unavailable',
-  '5.04': 'Gateway Timeout',
-};
-
-export const codeText = (code: string | undefined): string | undefined => {
-  if (code === undefined) return undefined;
-  const name = CODE_NAMES[code];
-  return name ? `${code} ${name}` : code;
-};
 
 const WAITING: Readonly<Record<string, string>> = {
   requested: 'Requested; waiting for it to be sent.',
@@ -72,7 +40,7 @@ type Data = Readonly<Record<string, unknown>>;
 const asData = (v: unknown): Data => (v && typeof v === 'object' && !Array.isArray(v) ? (v as Data) : {});
 
 /** The values a read or observe returned, named from the model. */
-const valuesOf = (result: unknown, model: ObjectLookup): ReadValue[] => {
+const valuesOf = (result: unknown, model: ObjectModel): ReadValue[] => {
   const values = asData(result).values;
   if (!Array.isArray(values)) return [];
   return (values as unknown[]).flatMap((entry) => {
@@ -89,7 +57,7 @@ const valuesOf = (result: unknown, model: ObjectLookup): ReadValue[] => {
   });
 };
 
-export const describeOutcome = (detail: CommandDetail, model: ObjectLookup): Outcome => {
+export const describeOutcome = (detail: CommandDetail, model: ObjectModel): Outcome => {
   const { command, lifecycle } = detail;
   const status = command.status;
   const last = [...lifecycle].reverse();

@@ -1,4 +1,4 @@
-import type { ObjectLookup } from './objectModel.ts';
+import type { ObjectModel } from '../../../../../schemas/lwm2m/objects/model.ts';
 import { describeKey, showValue } from './stateRows.ts';
 import type { StateValue } from './deviceTypes.ts';
 
@@ -20,7 +20,7 @@ const isStateValue = (v: unknown): v is StateValue => {
 };
 
 /** "Temperature / Sensor Value = 24.5 °C" for each reported value; at most `max`, then "and N more". */
-const reportedValues = (values: unknown, model: ObjectLookup, max = 3): string => {
+const reportedValues = (values: unknown, model: ObjectModel, max = 3): string => {
   if (!Array.isArray(values)) return 'values reported';
   const parts: string[] = [];
   for (const entry of values.slice(0, max) as unknown[]) {
@@ -43,9 +43,32 @@ const fieldList = (data: Data): string => {
   return keys.length === 0 ? '' : `fields: ${keys.slice(0, 6).join(', ')}${keys.length > 6 ? ', …' : ''}`;
 };
 
+/** DeviceAuthenticationFailed reasons (events/catalog/deviceAuthentication.ts) in an operator's words. */
+const AUTH_FAILURE_TEXT: Readonly<Record<string, string>> = {
+  'bad-psk': 'wrong pre-shared key',
+  'bad-finished': 'the right key but a handshake that did not verify (a broken client or tampering)',
+  'unknown-identity': 'a PSK identity no device holds',
+  'endpoint-mismatch': 'registered under another device’s endpoint name',
+};
+
+const authenticationFailed = (d: Data): string => {
+  const reason = text(d.reason);
+  const remote = asData(d.remote);
+  const from = text(remote.address) && `from ${text(remote.address)}${text(remote.port) ? `:${text(remote.port)}` : ''}`;
+  const attempts = typeof d.attempts === 'number' && d.attempts > 1 ? `${d.attempts} attempts` : undefined;
+  return join(
+    `refused coaps handshake: ${(reason && AUTH_FAILURE_TEXT[reason]) ?? reason ?? 'reason not given'}`,
+    text(d.identity) && `identity ${text(d.identity)}`,
+    reason === 'endpoint-mismatch' && text(d.endpoint) && `as ${text(d.endpoint)}`,
+    from,
+    attempts,
+    text(d.bridgeId) && `bridge ${text(d.bridgeId)}`,
+  );
+};
+
 const join = (...parts: (string | undefined | false)[]) => parts.filter((p): p is string => typeof p === 'string' && p !== '').join(' · ');
 
-export const summarizeEvent = (type: string, rawData: unknown, model: ObjectLookup): string => {
+export const summarizeEvent = (type: string, rawData: unknown, model: ObjectModel): string => {
   const d = asData(rawData);
   switch (type) {
     case 'DeviceStateReported':
@@ -86,7 +109,10 @@ export const summarizeEvent = (type: string, rawData: unknown, model: ObjectLook
       );
     case 'MessageRejected':
       return join(`message refused at ${text(d.stage) ?? '?'}`, text(d.reason), text(d.payloadBytes) && `${text(d.payloadBytes)} bytes`);
+    case 'DeviceAuthenticationFailed':
+      return authenticationFailed(d);
     default:
-      return fieldList(d);
+      // A type this console does not know yet (newer server): its field names, never a failure.
+      return fieldList(d) || 'no details';
   }
 };

@@ -1,4 +1,4 @@
-import type { ObjectLookup } from './objectModel.ts';
+import type { ObjectModel } from '../../../../../schemas/lwm2m/objects/model.ts';
 import type { ResourceDefinition } from '../../../../../schemas/lwm2m/objects/types.ts';
 import type { ResourceState, StateValue } from './deviceTypes.ts';
 
@@ -34,7 +34,7 @@ export interface StateGroup {
 const PATH = /^\/(\d{1,5})\/(\d{1,5})\/(\d{1,5})(?:\/(\d{1,5}))?$/;
 
 /** What the model says of one state key. */
-export const describeKey = (key: string, state: ResourceState, model: ObjectLookup): StateRow => {
+export const describeKey = (key: string, state: ResourceState, model: ObjectModel): StateRow => {
   const m = PATH.exec(key);
   if (!m) return { key, known: 'not-a-path', state };
   const [objectId, instanceId, resourceId] = [Number(m[1]), Number(m[2]), Number(m[3])];
@@ -50,7 +50,7 @@ const byIds = (a: StateRow, b: StateRow) =>
   (a.instanceId ?? 0) - (b.instanceId ?? 0) || (a.resourceId ?? 0) - (b.resourceId ?? 0) || (a.resourceInstanceId ?? -1) - (b.resourceInstanceId ?? -1) || a.key.localeCompare(b.key);
 
 /** The state grouped by object (in object id order), names that are no path last. */
-export const groupState = (resources: Readonly<Record<string, ResourceState>>, model: ObjectLookup): StateGroup[] => {
+export const groupState = (resources: Readonly<Record<string, ResourceState>>, model: ObjectModel): StateGroup[] => {
   const byObject = new Map<number, StateRow[]>();
   const other: StateRow[] = [];
   for (const [key, state] of Object.entries(resources)) {

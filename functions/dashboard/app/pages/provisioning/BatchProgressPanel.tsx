@@ -1,6 +1,6 @@
 import { useId } from 'react';
 import { rowProgress, STATUS_LABELS, statusSentence, type BatchProgress } from './batchStatus.ts';
-import { When } from './When.tsx';
+import { When } from '../../components/When.tsx';
 
 /** The batch's live progress: status sentence (an aria-live region), a labelled bar and the counts. */
 export const BatchProgressPanel = ({ progress }: { progress: BatchProgress }) => {

@@ -5,9 +5,10 @@ import { useApp } from '../../session.tsx';
 import { BatchProgressPanel } from './BatchProgressPanel.tsx';
 import { BatchReportTable } from './BatchReportTable.tsx';
 import { ManifestUploadForm } from './ManifestUploadForm.tsx';
-import { loadRecentBatches, recentBatch } from './recentBatches.ts';
+import { BatchList } from './BatchList.tsx';
+import { recentBatch } from './recentBatches.ts';
 import { useBatchProgress } from './useBatchProgress.ts';
-import { When } from './When.tsx';
+import { When } from '../../components/When.tsx';
 import './provisioning.css';
 
 const BATCH_ID = /^[A-Za-z0-9_-]{1,64}$/;
@@ -50,28 +51,6 @@ const OpenBatchForm = () => {
         </p>
       ) : null}
     </form>
-  );
-};
-
-const RecentBatches = () => {
-  const batches = useMemo(loadRecentBatches, []);
-  return (
-    <section className="panel recent-batches" aria-labelledby="recent-batches-title">
-      <h2 id="recent-batches-title">Uploaded from this browser</h2>
-      <p className="hint">The API does not list batches; this browser remembers the last ten it uploaded. Open any other batch by its id.</p>
-      {batches.length === 0 ? (
-        <p>No uploads from this browser yet.</p>
-      ) : (
-        <ul>
-          {batches.map((b) => (
-            <li key={b.batchId}>
-              <a href={href(`/provisioning/${encodeURIComponent(b.batchId)}`)}>{b.fileName}</a> uploaded <When iso={b.uploadedAt} /> by {b.uploadedBy}{' '}
-              <code className="batch-id">{b.batchId}</code>
-            </li>
-          ))}
-        </ul>
-      )}
-    </section>
   );
 };
 
@@ -126,10 +105,8 @@ export const ProvisioningPage = ({ batchId }: { batchId?: string }) => {
               Uploading manifests needs the admin role; you are signed in as {session.role}, so you can follow batches and read their reports here but not start one.
             </p>
           )}
-          <div className="provisioning-lookup">
-            <OpenBatchForm />
-            <RecentBatches />
-          </div>
+          <BatchList />
+          <OpenBatchForm />
         </>
       )}
     </section>

@@ -1,28 +1,14 @@
+import type { z } from 'zod';
+import type { BatchProgressSchema } from '../../../../api/openapi/apiSchemas.ts';
+
 /**
  * A provisioning batch's progress as the API reports it (GET /provisioning/batches/:batchId,
  * functions/provisioning/batchProgress.ts), and the words and numbers the page shows for it. Pure.
  */
 
-export type ExecutionStatus = 'RUNNING' | 'SUCCEEDED' | 'FAILED' | 'TIMED_OUT' | 'ABORTED';
-
-export interface BatchProgress {
-  readonly batchId: string;
-  readonly status: ExecutionStatus;
-  readonly startedAt: string;
-  readonly stoppedAt?: string;
-  /** Rows in the manifest, once validation has read it all. */
-  readonly totalRows?: number;
-  /** Rows validation refused; they get no further outcome. */
-  readonly invalidRows?: number;
-  /** Valid rows with an outcome so far. */
-  readonly rowsDone: number;
-  readonly provisioned: number;
-  readonly updated: number;
-  readonly unchanged: number;
-  readonly failed: number;
-  readonly reportKey?: string;
-  readonly error?: { readonly name: string; readonly cause?: string };
-}
+/** The server's own response type (a type import: erased from the bundle). */
+export type BatchProgress = z.infer<typeof BatchProgressSchema>;
+export type ExecutionStatus = BatchProgress['status'];
 
 /** Polling stops at these: the execution will not change again. */
 export const isTerminal = (status: ExecutionStatus): boolean => status !== 'RUNNING';

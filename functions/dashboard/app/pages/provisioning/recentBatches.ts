@@ -1,7 +1,7 @@
 /**
- * Batches uploaded from this browser, newest first. The API has no route that lists batches (only
- * GET /provisioning/batches/:batchId), so the console remembers the ids it was given; a batch
- * someone started elsewhere is opened by its id.
+ * Batches uploaded from this browser, newest first: the batch page names the file and says when it
+ * was uploaded before the server has started its workflow (GET /provisioning/batches lists every
+ * batch once it is stored; this only covers the first moments after an upload).
  */
 
 export interface RecentBatch {

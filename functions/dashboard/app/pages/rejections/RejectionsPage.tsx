@@ -1,24 +1,20 @@
 import { useState, type FormEvent } from 'react';
 import { ThingName } from '../../../../../events/catalog/common.ts';
-import type { RejectionRow } from '../../../../../events/projections/rejections.ts';
+import type { z } from 'zod';
 import { REJECTION_STAGES } from '../../../../deviceViews/deviceReadModel.ts';
+import type { RejectionPageSchema, RejectionSchema } from '../../../../deviceViews/deviceViewResponses.ts';
 import { ProblemMessage } from '../../components/ProblemMessage.tsx';
 import { href, navigate, useLocation } from '../../router.ts';
 import { useApp } from '../../session.tsx';
 import { useLoad } from '../../useLoad.ts';
-import { useCursorPages } from '../device/useCursorPages.ts';
-import { When } from '../device/When.tsx';
+import { useCursorPages } from '../../components/useCursorPages.ts';
+import { When } from '../../components/When.tsx';
 import { bytesFromBase64, previewBytes } from './payloadPreview.ts';
-import '../device/device.css';
 import './rejections.css';
 
-/** A row of GET /rejections?include=payload (functions/deviceViews/deviceViewSchemas.ts RejectionSchema). */
-type Rejection = RejectionRow & { readonly payloadBase64?: string; readonly truncated?: boolean };
-
-interface RejectionPage {
-  readonly items: readonly Rejection[];
-  readonly nextCursor?: string;
-}
+/** A row of GET /rejections?include=payload, as the server's response schema says (types only). */
+type Rejection = z.infer<typeof RejectionSchema>;
+type RejectionPage = z.infer<typeof RejectionPageSchema>;
 
 /** With the payloads, a page holds at most 20 rejections (each keeps up to 128 KiB): the route's own cap. */
 const PAGE_SIZE = 20;

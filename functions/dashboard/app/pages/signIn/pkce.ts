@@ -63,6 +63,17 @@ export const authorizeUrl = (client: CognitoClient, pending: PendingSignIn, chal
   return `${domainOrigin(client.cognitoDomain)}/oauth2/authorize?${params.toString()}`;
 };
 
+/**
+ * Where to send the browser to sign out: the hosted UI's /logout, which ends the Cognito session
+ * (else the next sign-in would pass straight through as the same user) and returns to `logout_uri`.
+ * That must be one of the client's sign-out URLs: the console construct registers the console's
+ * own URL, which is also its redirect URI (infra/cdk/constructs/console.ts).
+ */
+export const logoutUrl = (client: CognitoClient): string => {
+  const params = new URLSearchParams({ client_id: client.clientId, logout_uri: client.redirectUri });
+  return `${domainOrigin(client.cognitoDomain)}/logout?${params.toString()}`;
+};
+
 /** The /oauth2/token request that trades the code for tokens (a public client: the verifier stands in for a secret). */
 export const tokenRequest = (client: CognitoClient, code: string, verifier: string): { readonly url: string; readonly body: string } => ({
   url: `${domainOrigin(client.cognitoDomain)}/oauth2/token`,
