@@ -1,4 +1,6 @@
 import type { Lwm2mPathParts } from '../senml/index.ts';
+// The one file of the SenML code it needs, not the package index: lwm2mName.ts is pure and browser-safe.
+import { lwm2mPathParts } from '../senml/lwm2mName.ts';
 import type { Lwm2mPath } from './path.ts';
 
 /**
@@ -8,16 +10,7 @@ import type { Lwm2mPath } from './path.ts';
  */
 
 /** The parts object schemas/senml uses for LwM2M names. */
-export const toPathParts = (path: Lwm2mPath): Lwm2mPathParts | undefined => {
-  const [objectId, instanceId, resourceId, resourceInstanceId] = path;
-  if (objectId === undefined) return undefined;
-  return {
-    objectId,
-    ...(instanceId !== undefined && { instanceId }),
-    ...(resourceId !== undefined && { resourceId }),
-    ...(resourceInstanceId !== undefined && { resourceInstanceId }),
-  };
-};
+export const toPathParts = (path: Lwm2mPath): Lwm2mPathParts | undefined => lwm2mPathParts(path);
 
 export const fromPathParts = (parts: Lwm2mPathParts): number[] =>
   [parts.objectId, parts.instanceId, parts.resourceId, parts.resourceInstanceId].filter((id): id is number => id !== undefined);

@@ -36,6 +36,11 @@ export const parseLwm2mName = (name: string): Lwm2mPathParts | undefined => {
     if (id === undefined) return undefined;
     ids.push(id);
   }
+  return lwm2mPathParts(ids);
+};
+
+/** The parts for ids in path order (object, instance, resource, resource instance); undefined without an object id. */
+export const lwm2mPathParts = (ids: readonly (number | undefined)[]): Lwm2mPathParts | undefined => {
   const [objectId, instanceId, resourceId, resourceInstanceId] = ids;
   if (objectId === undefined) return undefined;
   return {

@@ -2,11 +2,8 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import type { APIGatewayProxyEventV2 } from 'aws-lambda';
-import { createLocalJWKSet, exportJWK, generateKeyPair, SignJWT, type CryptoKey } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { streamIdFor } from '../../events/envelope.ts';
-import { cognitoIssuer, cognitoProfile } from '../../functions/api/auth/tokenProfiles.ts';
-import { createTokenVerifier } from '../../functions/api/auth/tokenVerifier.ts';
 import { DEPROVISIONING_DEFINITION_FILE, DEPROVISIONING_FUNCTIONS, deprovisioningTasks } from '../../functions/deprovisioning/deprovisioningTasks.ts';
 import { createSqliteDeviceReadModel } from '../../functions/deviceViews/sqliteDeviceReadModel.ts';
 import { createSqliteDeviceDirectory } from '../../functions/directory/sqliteDeviceDirectory.ts';
@@ -20,10 +17,10 @@ import { createSqliteProjectionStore } from '../../functions/projections/sqliteP
 import type { ObjectStore } from '../../functions/objectStore/objectStore.ts';
 import { createCa } from '../../functions/registry/localCa.ts';
 import { createSqliteDeviceRegistry, type SqliteDeviceRegistry } from '../../functions/registry/sqliteDeviceRegistry.ts';
-import { systemClock } from '../../functions/shared/clock.ts';
 import { createLocalWorkflowEngine, localFunctionArn, type LocalWorkflowEngine } from '../../functions/workflows/localWorkflowEngine.ts';
 import { createSqliteWorkflowPersistence } from '../../functions/workflows/sqliteWorkflowPersistence.ts';
 import { sqliteCommandDeps } from '../lambda/sqliteCommandDeps.ts';
+import { createTestCognitoPool, type TestCognitoPool } from '../support/cognitoPool.ts';
 
 // The API Lambda's handler with everything behind it real except AWS itself: Cognito-shaped RS256
 // tokens checked against the pool's key set, the embedded deprovisioning workflow run by the local
@@ -39,7 +36,7 @@ let db: SqliteDatabase;
 let engine: LocalWorkflowEngine;
 let registry: SqliteDeviceRegistry;
 let uploads: ObjectStore;
-let poolKey: CryptoKey;
+let pool: TestCognitoPool;
 let handler: ReturnType<typeof httpApiHandler>;
 
 beforeAll(async () => {
@@ -61,13 +58,8 @@ beforeAll(async () => {
     timeScale: 0.001,
   });
 
-  const pool = await generateKeyPair('RS256');
-  poolKey = pool.privateKey;
-  const verifier = createTokenVerifier({
-    key: createLocalJWKSet({ keys: [{ ...(await exportJWK(pool.publicKey)), kid: 'k1', alg: 'RS256' }] }),
-    profile: cognitoProfile({ region: REGION, userPoolId: POOL, clientIds: [CLIENT] }),
-    clock: systemClock,
-  });
+  pool = await createTestCognitoPool({ region: REGION, userPoolId: POOL, clientId: CLIENT });
+  const verifier = pool.verifier;
   // The directory and device views read the projection store's table.
   createSqliteProjectionStore(db);
   handler = httpApiHandler(
@@ -111,17 +103,7 @@ afterAll(async () => {
   rmSync(dir, { recursive: true, force: true });
 });
 
-/** A Cognito access token of a user in these groups. */
-const token = (groups: string[]) => {
-  const now = Math.floor(Date.now() / 1000);
-  return new SignJWT({ 'cognito:groups': groups, client_id: CLIENT, token_use: 'access', username: 'ada' })
-    .setProtectedHeader({ alg: 'RS256', kid: 'k1' })
-    .setIssuer(cognitoIssuer(REGION, POOL))
-    .setSubject('ada-sub')
-    .setIssuedAt(now)
-    .setExpirationTime(now + 300)
-    .sign(poolKey);
-};
+const token = (groups: string[]) => pool.token(groups);
 
 /** An API Gateway HTTP API event (payload format 2.0), as the integration delivers it. */
 const request = (method: string, path: string, options: { token?: string; body?: Buffer | string; query?: string; headers?: Record<string, string> } = {}): APIGatewayProxyEventV2 => {

@@ -3,14 +3,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { APIGatewayProxyEventV2 } from 'aws-lambda';
-import { createLocalJWKSet, exportJWK, generateKeyPair, SignJWT, type CryptoKey } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { z } from 'zod';
 import type { NewEvent } from '../../events/envelope.ts';
 import { alarmsProjection, deviceStateProjection, devicesProjection, rejectionsProjection } from '../../events/projections/index.ts';
 import { DeviceSchema, DirectoryPageSchema, ProblemSchema } from '../../functions/api/openapi/apiSchemas.ts';
-import { cognitoIssuer, cognitoProfile } from '../../functions/api/auth/tokenProfiles.ts';
-import { createTokenVerifier } from '../../functions/api/auth/tokenVerifier.ts';
 import { DeviceAlarmsPageSchema, DeviceHistoryPageSchema, DeviceStateViewSchema, RejectionPageSchema } from '../../functions/deviceViews/deviceViewSchemas.ts';
 import { createSqliteDeviceReadModel } from '../../functions/deviceViews/sqliteDeviceReadModel.ts';
 import { createSqliteDeviceDirectory } from '../../functions/directory/sqliteDeviceDirectory.ts';
@@ -27,7 +24,7 @@ import { createProjectionEngine, type ProjectionEngine } from '../../functions/p
 import { createSqliteProjectionStore } from '../../functions/projections/sqliteProjectionStore.ts';
 import { createCa } from '../../functions/registry/localCa.ts';
 import { createSqliteDeviceRegistry } from '../../functions/registry/sqliteDeviceRegistry.ts';
-import { manualClock, systemClock } from '../../functions/shared/clock.ts';
+import { manualClock } from '../../functions/shared/clock.ts';
 import { createLocalWorkflowEngine, type LocalWorkflowEngine } from '../../functions/workflows/localWorkflowEngine.ts';
 import { createSqliteWorkflowPersistence } from '../../functions/workflows/sqliteWorkflowPersistence.ts';
 import { createProjectionTables } from '../directory/support/dynamoProjections.ts';
@@ -35,6 +32,7 @@ import { rejectedMessage } from '../deviceViews/support.ts';
 import { startDynalite, type LocalDynamo } from '../support/dynalite.ts';
 import { sqliteCommandDeps } from './sqliteCommandDeps.ts';
 import { newEvent, provisioned, reported } from '../support/events.ts';
+import { createTestCognitoPool, type TestCognitoPool } from '../support/cognitoPool.ts';
 
 // The API Lambda's read side on DynamoDB, next to the embedded API's: the same events are appended
 // to the DynamoDB event store (on dynalite, folded into the projection tables as the stream
@@ -52,7 +50,7 @@ let dynamo: LocalDynamo;
 let db: SqliteDatabase;
 let engine: ProjectionEngine;
 let workflows: LocalWorkflowEngine;
-let poolKey: CryptoKey;
+let pool: TestCognitoPool;
 let onAws: ReturnType<typeof httpApiHandler>;
 let embedded: ReturnType<typeof httpApiHandler>;
 const savedEnv = new Map<string, string | undefined>();
@@ -102,13 +100,8 @@ beforeAll(async () => {
   await append('device-meter-3', [newEvent('DeviceDeprovisioned', { thingName: 'meter-3', reason: 'removed' })]);
   await engine.settled();
 
-  const keys = await generateKeyPair('RS256');
-  poolKey = keys.privateKey;
-  const verifier = createTokenVerifier({
-    key: createLocalJWKSet({ keys: [{ ...(await exportJWK(keys.publicKey)), kid: 'k1', alg: 'RS256' }] }),
-    profile: cognitoProfile({ region: REGION, userPoolId: POOL, clientIds: [CLIENT] }),
-    clock: systemClock,
-  });
+  pool = await createTestCognitoPool({ region: REGION, userPoolId: POOL, clientId: CLIENT });
+  const verifier = pool.verifier;
   const stores = await openEmbeddedObjectStores({ dataDir: dir, durable: false });
   workflows = createLocalWorkflowEngine({ persistence: createSqliteWorkflowPersistence(db), handlers: {} });
   const common: Omit<AwsApiDeps, 'events' | 'directory' | 'readModel'> = {
@@ -155,16 +148,7 @@ afterAll(async () => {
   rmSync(dir, { recursive: true, force: true });
 });
 
-const token = (groups: string[]) => {
-  const now = Math.floor(Date.now() / 1000);
-  return new SignJWT({ 'cognito:groups': groups, client_id: CLIENT, token_use: 'access', username: 'ada' })
-    .setProtectedHeader({ alg: 'RS256', kid: 'k1' })
-    .setIssuer(cognitoIssuer(REGION, POOL))
-    .setSubject('ada-sub')
-    .setIssuedAt(now)
-    .setExpirationTime(now + 300)
-    .sign(poolKey);
-};
+const token = (groups: string[]) => pool.token(groups);
 
 /** An API Gateway HTTP API event (payload format 2.0), as the integration delivers it. */
 const request = (path: string, query = '', bearer?: string): APIGatewayProxyEventV2 => ({

@@ -4,11 +4,8 @@ import { join } from 'node:path';
 import type { PublishCommand, PublishCommandOutput } from '@aws-sdk/client-iot-data-plane';
 import type { Context } from 'aws-lambda';
 import type { FastifyInstance } from 'fastify';
-import { createLocalJWKSet, exportJWK, generateKeyPair, SignJWT, type CryptoKey } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { NewEvent } from '../../events/envelope.ts';
-import { cognitoIssuer, cognitoProfile } from '../../functions/api/auth/tokenProfiles.ts';
-import { createTokenVerifier } from '../../functions/api/auth/tokenVerifier.ts';
 import { CommandAcceptedSchema, CommandDetailSchema, CommandPageSchema } from '../../functions/commands/commandApiSchemas.ts';
 import { expireCommand } from '../../functions/commands/commandExpiry.ts';
 import { dynamoAlarmLookup } from '../../functions/commands/dynamoAlarmLookup.ts';
@@ -27,13 +24,14 @@ import { openEmbeddedObjectStores } from '../../functions/objectStore/embeddedOb
 import { dynamoHolderLookup } from '../../functions/projections/dynamoDeviceSessions.ts';
 import { createCa } from '../../functions/registry/localCa.ts';
 import { createSqliteDeviceRegistry } from '../../functions/registry/sqliteDeviceRegistry.ts';
-import { manualClock, systemClock } from '../../functions/shared/clock.ts';
+import { manualClock } from '../../functions/shared/clock.ts';
 import { createLocalWorkflowEngine, type LocalWorkflowEngine } from '../../functions/workflows/localWorkflowEngine.ts';
 import { createSqliteWorkflowPersistence } from '../../functions/workflows/sqliteWorkflowPersistence.ts';
 import { CommandRequestMessage } from '../../schemas/bridge/commandMessages.ts';
 import { createProjectionTables } from '../directory/support/dynamoProjections.ts';
 import { startDynalite, type LocalDynamo } from '../support/dynalite.ts';
 import { newEvent, provisioned } from '../support/events.ts';
+import { createTestCognitoPool, type TestCognitoPool } from '../support/cognitoPool.ts';
 
 // Device control on AWS end to end without AWS: buildAwsApi over the DynamoDB event store and
 // projection tables on dynalite (folded by the stream projector), commands published through the
@@ -49,7 +47,7 @@ let db: SqliteDatabase;
 let workflows: LocalWorkflowEngine;
 let app: FastifyInstance;
 let events: EventStore;
-let poolKey: CryptoKey;
+let pool: TestCognitoPool;
 let project: (e: Awaited<ReturnType<EventStore['readStream']>>) => Promise<void>;
 let sweep: ReturnType<typeof sweepDueCommands>;
 const clock = manualClock(START);
@@ -57,16 +55,7 @@ const dir = mkdtempSync(join(tmpdir(), 'commands-aws-'));
 /** What reached the IoT data plane client's send. */
 const published: PublishCommand['input'][] = [];
 
-const token = (groups: string[]) => {
-  const now = Math.floor(Date.now() / 1000);
-  return new SignJWT({ 'cognito:groups': groups, client_id: CLIENT, token_use: 'access', username: 'ada' })
-    .setProtectedHeader({ alg: 'RS256', kid: 'k1' })
-    .setIssuer(cognitoIssuer(REGION, POOL))
-    .setSubject('ada-sub')
-    .setIssuedAt(now)
-    .setExpirationTime(now + 300)
-    .sign(poolKey);
-};
+const token = (groups: string[]) => pool.token(groups);
 
 const call = async (method: 'GET' | 'POST', url: string, body?: unknown) =>
   app.inject({ method, url, headers: { authorization: `Bearer ${await token(['operator'])}` }, ...(body === undefined ? {} : { payload: body as object }) });
@@ -94,13 +83,8 @@ beforeAll(async () => {
   await project((await events.readStream('device-meter-1')).slice(0, 2));
   await fold('device-meter-2');
 
-  const keys = await generateKeyPair('RS256');
-  poolKey = keys.privateKey;
-  const verifier = createTokenVerifier({
-    key: createLocalJWKSet({ keys: [{ ...(await exportJWK(keys.publicKey)), kid: 'k1', alg: 'RS256' }] }),
-    profile: cognitoProfile({ region: REGION, userPoolId: POOL, clientIds: [CLIENT] }),
-    clock: systemClock,
-  });
+  pool = await createTestCognitoPool({ region: REGION, userPoolId: POOL, clientId: CLIENT });
+  const verifier = pool.verifier;
   db = openSqlite({ file: join(dir, 'unused-by-commands.db'), synchronous: 'NORMAL' });
   const stores = await openEmbeddedObjectStores({ dataDir: dir, durable: false });
   workflows = createLocalWorkflowEngine({ persistence: createSqliteWorkflowPersistence(db), handlers: {} });
