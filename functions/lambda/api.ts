@@ -7,6 +7,7 @@ import { buildAwsApi } from './awsApi.ts';
 import { awsCommandDeps, awsDeviceDirectory, awsDeviceReadModel, awsDeviceRegistry, awsEventStore, awsReports, awsUploads } from './awsAdapters.ts';
 import { LAMBDA_ENV, requiredEnv } from './env.ts';
 import { httpApiHandler } from './httpApiEvent.ts';
+import { observed } from './observability.ts';
 import { createStepFunctionsExecutions } from './stepFunctionsExecutions.ts';
 
 // Composition root of the HTTP API's Lambda: config, clients and the fastify app once per
@@ -22,22 +23,24 @@ const verifier = createTokenVerifier({
 
 const events = awsEventStore();
 
-export const handler = httpApiHandler(
-  buildAwsApi({
-    verifier,
-    events,
-    registry: awsDeviceRegistry(),
-    uploads: awsUploads(),
-    reports: awsReports(),
-    workflows: createStepFunctionsExecutions(new SFNClient({})),
-    directory: awsDeviceDirectory(),
-    readModel: awsDeviceReadModel(events),
-    commands: awsCommandDeps(events),
-    stateMachines: {
-      provisioning: requiredEnv(LAMBDA_ENV.provisioningStateMachineArn),
-      deprovisioning: requiredEnv(LAMBDA_ENV.deprovisioningStateMachineArn),
-    },
-    // API Gateway hands a Lambda at most 6 MB of request.
-    maxManifestBytes: 5 * 1024 * 1024,
-  }),
+export const handler = observed(
+  httpApiHandler(
+    buildAwsApi({
+      verifier,
+      events,
+      registry: awsDeviceRegistry(),
+      uploads: awsUploads(),
+      reports: awsReports(),
+      workflows: createStepFunctionsExecutions(new SFNClient({})),
+      directory: awsDeviceDirectory(),
+      readModel: awsDeviceReadModel(events),
+      commands: awsCommandDeps(events),
+      stateMachines: {
+        provisioning: requiredEnv(LAMBDA_ENV.provisioningStateMachineArn),
+        deprovisioning: requiredEnv(LAMBDA_ENV.deprovisioningStateMachineArn),
+      },
+      // API Gateway hands a Lambda at most 6 MB of request.
+      maxManifestBytes: 5 * 1024 * 1024,
+    }),
+  ),
 );

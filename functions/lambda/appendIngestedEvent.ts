@@ -3,6 +3,7 @@ import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { createDynamoEventStore } from '../eventStore/dynamoEventStore.ts';
 import { appendIngestedEvent } from '../ingestion/appendIngestedEvent.ts';
 import { LAMBDA_ENV, requiredEnv } from './env.ts';
+import { observed } from './observability.ts';
 
 // Composition root of the EventBridge ingest rule's target: config and clients once per container.
 const events = createDynamoEventStore({
@@ -10,4 +11,6 @@ const events = createDynamoEventStore({
   tableName: requiredEnv(LAMBDA_ENV.eventStoreTable),
 });
 
-export const handler = appendIngestedEvent({ events });
+export const handler = observed(appendIngestedEvent({ events }), {
+  result: (r) => (r.status === 'appended' ? { EventsAppended: 1 } : { DuplicatesIgnored: 1 }),
+});

@@ -20,6 +20,9 @@ export const LAMBDA_ENV = {
   rejectionsTable: 'REJECTIONS_TABLE',
   deviceSessionsTable: 'DEVICE_SESSIONS_TABLE',
   commandAuditTable: 'COMMAND_AUDIT_TABLE',
+  /** The rebuild Lambda: which projection (a PROJECTION_TABLES key) it backfills, and that table's name. */
+  rebuildProjection: 'REBUILD_PROJECTION',
+  rebuildTable: 'REBUILD_PROJECTION_TABLE',
   provisioningStateMachineArn: 'PROVISIONING_STATE_MACHINE_ARN',
   deprovisioningStateMachineArn: 'DEPROVISIONING_STATE_MACHINE_ARN',
   userPoolId: 'USER_POOL_ID',

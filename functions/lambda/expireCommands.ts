@@ -2,6 +2,7 @@ import { expireCommand } from '../commands/commandExpiry.ts';
 import { sweepDueCommands } from '../commands/sweepDueCommands.ts';
 import { systemClock } from '../shared/clock.ts';
 import { awsCommandAudit, awsEventStore } from './awsAdapters.ts';
+import { logger, observed } from './observability.ts';
 
 // Composition root of the command expiry sweep, run every minute by an EventBridge schedule: the
 // open commands past their expiry (the audit table's openByExpiry index) are timed out through
@@ -14,8 +15,11 @@ const sweep = sweepDueCommands({
   expire: expireCommand({ events: awsEventStore(), clock: systemClock }),
 });
 
-export const handler = async (): Promise<{ due: number; expired: number }> => {
-  const result = await sweep();
-  if (result.expired > 0) console.info(JSON.stringify({ message: 'commands timed out', ...result }));
-  return result;
-};
+export const handler = observed(
+  async (): Promise<{ due: number; expired: number }> => {
+    const result = await sweep();
+    if (result.expired > 0) logger.info('commands timed out', { ...result });
+    return result;
+  },
+  { result: (r) => ({ CommandsExpired: r.expired }) },
+);

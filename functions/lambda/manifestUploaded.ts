@@ -2,6 +2,7 @@ import middy from '@middy/core';
 import { z } from 'zod';
 import type { ProvisioningInput } from '../provisioning/batchInput.ts';
 import { parseInput } from '../shared/middleware/parseInput.ts';
+import { logger } from './observability.ts';
 
 /**
  * What the uploads rule hands this Lambda: its input transformer picks the object key out of S3's
@@ -36,6 +37,8 @@ export type ManifestUploadedResult =
   | { readonly started: true; readonly batchId: string }
   | { readonly started: false; readonly batchId?: string; readonly reason: string };
 
+const warn = (reason: string) => logger.warn('manifest upload not started', { reason });
+
 /**
  * The uploads rule's target: one manifest upload in, one provisioning execution named after its
  * batch started. EventBridge delivers at least once; a second start of the same name and input is
@@ -48,12 +51,12 @@ export const startProvisioningOnUpload = (deps: { readonly start: StartProvision
       const input = provisioningInputFor(manifestKey);
       if (!input) {
         const reason = `${manifestKey} does not look like manifests/b-<id>.<csv|json|ndjson>; upload manifests through the API (POST /provisioning/manifests) or name them so`;
-        (deps.warn ?? console.warn)(reason);
+        (deps.warn ?? warn)(reason);
         return { started: false, reason };
       }
       if ((await deps.start(input, input.batchId)) === 'started') return { started: true, batchId: input.batchId };
       // A redelivered event, or the same key uploaded again: the batch ran (or runs) already.
       const reason = `batch ${input.batchId} has an execution already; upload the manifest under a new key (the API makes one per upload) to run it again`;
-      (deps.warn ?? console.warn)(reason);
+      (deps.warn ?? warn)(reason);
       return { started: false, batchId: input.batchId, reason };
     });

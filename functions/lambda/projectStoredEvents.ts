@@ -2,6 +2,7 @@ import { createDynamoProjector } from '../projections/dynamoProjectionTables.ts'
 import { PROJECTION_TABLES } from '../projections/projectionTableDesign.ts';
 import { dynamoDocumentClient } from './awsAdapters.ts';
 import { LAMBDA_ENV, requiredEnv } from './env.ts';
+import { counted, logger, observed } from './observability.ts';
 import { projectStreamBatch } from './streamProjector.ts';
 
 // Composition root of the projector on the event store's stream: tables and client once per container.
@@ -17,4 +18,7 @@ const projector = createDynamoProjector({
   ],
 });
 
-export const handler = projectStreamBatch({ projector });
+// The handler answers with the record to retry from, not with counts: the projector's results are counted instead.
+const project = counted(projector.project.bind(projector), (r) => ({ RowsFolded: r.rowsWritten, ProjectionFailures: r.failures.length, UnreadableEvents: r.unreadable }));
+
+export const handler = observed(projectStreamBatch({ projector: { project }, log: (message) => logger.error(message) }));

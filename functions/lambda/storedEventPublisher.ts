@@ -3,6 +3,7 @@ import type { Bus, BusEntry } from '../bus/bus.ts';
 import { MAX_ENTRIES_PER_PUT } from '../bus/putEventsLimits.ts';
 import { toBusEntry as busEntryFor } from '../outbox/toBusEntry.ts';
 import { commitsOf, retryFrom } from './eventStoreStream.ts';
+import { logger } from './observability.ts';
 
 // One mapping from stored event to bus entry for both modes (functions/outbox/toBusEntry.ts).
 export { DOMAIN_EVENT_SOURCE, EVENT_TOO_LARGE_DETAIL_TYPE, publishedDetail, toBusEntry as busEntryFor } from '../outbox/toBusEntry.ts';
@@ -17,7 +18,7 @@ export { DOMAIN_EVENT_SOURCE, EVENT_TOO_LARGE_DETAIL_TYPE, publishedDetail, toBu
 export const publishStoredEvents =
   (deps: { readonly bus: Pick<Bus, 'put'>; readonly log?: (message: string) => void }) =>
   async (event: DynamoDBStreamEvent): Promise<DynamoDBBatchResponse> => {
-    const log = deps.log ?? console.error;
+    const log = deps.log ?? ((message: string) => logger.error(message));
     const pending: { entry: BusEntry; sequenceNumber: string }[] = [];
     /** Puts full groups of ten (or, at the end, everything); the record to retry from when a put fails. */
     const flush = async (all: boolean): Promise<string | undefined> => {

@@ -2,6 +2,7 @@ import type { DynamoDBBatchResponse, DynamoDBStreamEvent } from 'aws-lambda';
 import type { StoredEvent } from '../../events/envelope.ts';
 import type { DynamoProjector } from '../projections/dynamoProjectionTables.ts';
 import { commitsOf, retryFrom } from './eventStoreStream.ts';
+import { logger } from './observability.ts';
 
 /**
  * The projector on the event store table's stream: the events of a batch folded into the
@@ -12,7 +13,7 @@ import { commitsOf, retryFrom } from './eventStoreStream.ts';
 export const projectStreamBatch =
   (deps: { readonly projector: Pick<DynamoProjector, 'project'>; readonly log?: (message: string) => void }) =>
   async (event: DynamoDBStreamEvent): Promise<DynamoDBBatchResponse> => {
-    const log = deps.log ?? console.error;
+    const log = deps.log ?? ((message: string) => logger.error(message));
     const events: StoredEvent[] = [];
     const recordOf: string[] = [];
     let unreadableAt: string | undefined;

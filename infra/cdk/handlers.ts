@@ -61,6 +61,11 @@ export const HANDLERS = {
     description: 'Records the answers of bridges and devices to commands',
     invocation: 'async',
   },
+  rebuildProjection: {
+    entry: 'functions/lambda/rebuildProjection.ts',
+    description: 'Backfills one projection table from the event store, page by page, when an operator invokes it',
+    invocation: 'operator',
+  },
   expireCommands: {
     entry: 'functions/lambda/expireCommands.ts',
     description: 'Every minute: times out the open commands past their expiry',
@@ -76,9 +81,10 @@ export interface HandlerSpec {
    * How AWS calls it: `async` invocations need an on-failure destination; an EventBridge target
    * gets its retries and dead-letter queue on the rule's target instead; a state machine task is
    * called synchronously and retried by the definition's Retry; a stream consumer gets its retries
-   * and on-failure destination on the event source mapping; an HTTP API integration answers the caller.
+   * and on-failure destination on the event source mapping; an HTTP API integration answers the caller;
+   * an operator tool is invoked synchronously by hand, who reads the answer or the error.
    */
-  readonly invocation: 'async' | 'event-bridge-target' | 'state-machine-task' | 'stream' | 'http-api';
+  readonly invocation: 'async' | 'event-bridge-target' | 'state-machine-task' | 'stream' | 'http-api' | 'operator';
 }
 
 export type HandlerName = keyof typeof HANDLERS;

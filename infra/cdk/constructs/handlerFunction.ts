@@ -6,6 +6,7 @@ import { NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
+import { METRICS_NAMESPACE, OBSERVABILITY_ENV } from '../../../functions/lambda/observabilityEnv.ts';
 import { HANDLERS, REPO_ROOT, handlerEntryPath, type HandlerName } from '../handlers.ts';
 
 export interface HandlerFunctionProps {
@@ -15,6 +16,8 @@ export interface HandlerFunctionProps {
   readonly environment: Record<string, string>;
   readonly timeout?: Duration;
   readonly memorySize?: number;
+  /** Powertools' log level; INFO unless a function is being debugged. */
+  readonly logLevel?: 'DEBUG' | 'INFO' | 'WARN' | 'ERROR';
 }
 
 // Bundles pull in node builtins through require() (cbor-x, middy); an ESM bundle needs a real require.
@@ -52,7 +55,15 @@ export class HandlerFunction extends Construct {
       logGroup: this.logGroup,
       projectRoot: REPO_ROOT,
       depsLockFilePath: `${REPO_ROOT}package-lock.json`,
-      environment: { ...props.environment, NODE_OPTIONS: '--enable-source-maps' },
+      environment: {
+        ...props.environment,
+        NODE_OPTIONS: '--enable-source-maps',
+        // Logs and EMF metrics (functions/lambda/observability.ts): the service is the handler's
+        // registry name, so every export of a task bundle shares one service and its function name tells them apart.
+        [OBSERVABILITY_ENV.serviceName]: props.handler,
+        [OBSERVABILITY_ENV.metricsNamespace]: METRICS_NAMESPACE,
+        [OBSERVABILITY_ENV.logLevel]: props.logLevel ?? 'INFO',
+      },
       bundling: {
         forceDockerBundling: false,
         format: OutputFormat.ESM,

@@ -49,8 +49,9 @@ export const EXPIRY_READS = { table: 'commandAudit', index: 'openByExpiry', acti
  * device sessions, command audit; keys and
  * indexes from functions/projections/projectionTableDesign.ts) and the projector Lambda that
  * folds the event store's stream into them with the same pure projections the embedded engine
- * runs (events/projections). Rows can be rebuilt from the store, but no AWS rebuild tool exists
- * yet, so the tables are retained and have point-in-time recovery like the store.
+ * runs (events/projections). Rows can be backfilled from the store (ProjectionRebuild), but a
+ * backfill of a large store takes time and reads, so the tables are retained and have point-in-time
+ * recovery like the store.
  */
 export class Projections extends Construct {
   readonly tables: Record<ProjectionTableName, dynamodb.Table>;

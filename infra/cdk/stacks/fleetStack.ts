@@ -15,6 +15,7 @@ import { FleetApi } from '../constructs/fleetApi.ts';
 import { HandlerFunction } from '../constructs/handlerFunction.ts';
 import { Outbox } from '../constructs/outbox.ts';
 import { Projections } from '../constructs/projections.ts';
+import { ProjectionRebuild } from '../constructs/projectionRebuild.ts';
 import { ProvisioningTrigger } from '../constructs/provisioningTrigger.ts';
 import { SchemaRegistry } from '../constructs/schemaRegistry.ts';
 import { Storage } from '../constructs/storage.ts';
@@ -54,6 +55,7 @@ export class FleetStack extends Stack {
   readonly alarmSubscription: AlarmSubscription;
   readonly api: FleetApi;
   readonly commandExpiry: CommandExpiry;
+  readonly projectionRebuild: ProjectionRebuild;
   readonly bridge: BridgeService;
   readonly operatorConsole: Console | undefined;
 
@@ -124,6 +126,7 @@ export class FleetStack extends Stack {
       projections: this.projections,
     });
     this.commandExpiry = new CommandExpiry(this, 'CommandExpiry', { eventStore: this.eventStore, projections: this.projections });
+    this.projectionRebuild = new ProjectionRebuild(this, 'ProjectionRebuild', { eventStore: this.eventStore, projections: this.projections });
     this.bridge = new BridgeService(this, 'Bridge', { credentials: workflowProps.areas.credentials });
     this.operatorConsole =
       props.consoleAssets === undefined
