@@ -34,6 +34,10 @@ export interface BridgeMqttOptions {
   readonly reconnectPeriodMs?: number;
   /** Default 30 s. */
   readonly connectTimeoutMs?: number;
+  /** QoS 1 publishes awaiting their PUBACK at once; more wait in order (publishWindow.ts). Default 100, AWS IoT Core's in-flight quota per client. */
+  readonly maxInFlight?: number;
+  /** Publishes waiting behind the window before new ones are refused (counted in publishFailures). Default 100,000. */
+  readonly maxQueued?: number;
 }
 
 export interface BridgeOptions {
@@ -150,7 +154,7 @@ class LwM2mMqttBridge implements Bridge {
     const c = this.counters;
     return {
       ...c,
-      mqtt: { ...c.mqtt, connects: this.link?.connects ?? 0, connected: this.link?.connected ?? false },
+      mqtt: { ...c.mqtt, connects: this.link?.connects ?? 0, connected: this.link?.connected ?? false, inFlight: this.link?.inFlight ?? 0, queued: this.link?.queued ?? 0 },
       relayed: { ...c.relayed },
       commands: { ...c.commands },
       bootstrap: { ...c.bootstrap },

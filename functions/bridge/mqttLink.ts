@@ -1,5 +1,6 @@
 import mqtt, { ErrorWithSubackPacket, type MqttClient } from 'mqtt';
 import type { Lwm2mLog } from '../lwm2m/log.ts';
+import { PublishWindow } from './publishWindow.ts';
 
 /**
  * The bridge's MQTT connection: MQTT 3.1.1 over mutual TLS (what aedes and AWS IoT Core share),
@@ -27,6 +28,10 @@ export interface MqttLinkOptions {
   readonly reconnectPeriodMs?: number;
   /** The first connection must be up (and subscribed) within this. Default 30 s. */
   readonly connectTimeoutMs?: number;
+  /** QoS 1 publishes awaiting their PUBACK at once (publishWindow.ts). Default 100, AWS IoT Core's in-flight quota per client. */
+  readonly maxInFlight?: number;
+  /** Publishes waiting behind those before new ones are refused. Default 100,000. */
+  readonly maxQueued?: number;
   readonly log: Lwm2mLog;
   /** Subscribed: `first` on the first connection, false after a reconnect. */
   readonly onConnected: (first: boolean) => void;
@@ -38,7 +43,14 @@ export interface MqttLink {
   readonly ready: Promise<void>;
   readonly connected: boolean;
   readonly connects: number;
-  /** QoS 1; resolves on PUBACK. While disconnected the message waits in mqtt.js' queue. */
+  /** Publishes awaiting their PUBACK, and waiting behind them. */
+  readonly inFlight: number;
+  readonly queued: number;
+  /**
+   * QoS 1; resolves on PUBACK. Up to `maxInFlight` are on their way at once (while disconnected
+   * they wait in mqtt.js' queue), the rest wait their turn in order; past `maxQueued` waiting, or
+   * once the link is closing, it rejects with PublishRefused.
+   */
   publish(topic: string, payload: string | Uint8Array, options?: { readonly retain?: boolean }): Promise<void>;
   /** Publishes `last` (waiting at most `timeoutMs` for its PUBACK), then disconnects cleanly. */
   close(last?: { readonly topic: string; readonly payload: string; readonly retain: boolean }, timeoutMs?: number): Promise<void>;
@@ -135,12 +147,15 @@ export const openMqttLink = (options: MqttLinkOptions): MqttLink => {
     if (settled && !closing) log.warn({ url: options.url }, 'the MQTT connection closed; reconnecting');
   });
 
+  const outgoing = new PublishWindow<{ topic: string; payload: string | Uint8Array; retain: boolean }>(
+    ({ topic, payload, retain }) =>
+      new Promise<void>((resolve, reject) => {
+        client.publish(topic, typeof payload === 'string' ? payload : Buffer.from(payload), { qos: 1, retain }, (error) => (error ? reject(error) : resolve()));
+      }),
+    { maxInFlight: options.maxInFlight ?? 100, maxQueued: options.maxQueued ?? 100_000 },
+  );
   const publish = (topic: string, payload: string | Uint8Array, publishOptions: { readonly retain?: boolean } = {}) =>
-    new Promise<void>((resolve, reject) => {
-      client.publish(topic, typeof payload === 'string' ? payload : Buffer.from(payload), { qos: 1, retain: publishOptions.retain ?? false }, (error) =>
-        error ? reject(error) : resolve(),
-      );
-    });
+    outgoing.submit({ topic, payload, retain: publishOptions.retain ?? false });
 
   return {
     ready,
@@ -150,15 +165,23 @@ export const openMqttLink = (options: MqttLinkOptions): MqttLink => {
     get connects() {
       return connects;
     },
+    get inFlight() {
+      return outgoing.inFlight;
+    },
+    get queued() {
+      return outgoing.queued;
+    },
     publish,
     async close(last, timeoutMs = 5_000) {
       if (closing) return;
       closing = true;
       fail(new Error('the bridge was closed before it connected'));
       if (last !== undefined && client.connected) {
+        // Behind whatever still waits, so the goodbye is the last thing the backend hears.
         const sent = await withTimeout(publish(last.topic, last.payload, { retain: last.retain }).catch(() => 'failed' as const), timeoutMs);
-        if (sent !== undefined) log.warn({ topic: last.topic, outcome: sent }, 'the last message before disconnecting was not acknowledged');
+        if (sent !== undefined) log.warn({ topic: last.topic, outcome: sent, stillWaiting: outgoing.queued }, 'the last message before disconnecting was not acknowledged');
       }
+      outgoing.close('the bridge disconnected before this message could be published');
       const ended = await withTimeout(client.endAsync(false), timeoutMs);
       if (ended === 'timeout') await client.endAsync(true);
     },

@@ -9,9 +9,11 @@ import type { ProjectionStore } from '../projections/projectionStore.ts';
 import { readDeviceRecord } from '../provisioning/deviceRecord.ts';
 import type { WorkflowEngine } from '../workflows/workflowEngine.ts';
 import type { BridgeMessageDeps } from './bridgePorts.ts';
+import { currentDeviceRow } from './currentDeviceRow.ts';
 import type { BridgeRuleMessage } from './bridgeRuleMessage.ts';
 
 export interface EmbeddedBridgePortsOptions {
+  /** Appends and stream reads; give it a group-committing store when messages arrive in bursts. */
   readonly events: EventStore;
   readonly projectionStore: ProjectionStore;
   readonly projections: Pick<ProjectionEngine, 'settled'>;
@@ -24,9 +26,10 @@ export interface EmbeddedBridgePortsOptions {
 export const embeddedBridgePorts = (o: EmbeddedBridgePortsOptions): BridgeMessageDeps => ({
   events: o.events,
   async deviceStatus(thingName, freshness) {
-    // The projection answers (a few milliseconds behind at most, none once settled); the stream is
-    // read only for a name it does not know, where being behind would turn a new device away.
-    if (freshness === 'exact') await o.projections.settled();
+    // Exact: the projected row plus the device's events past its checkpoint, without waiting for the engine.
+    if (freshness === 'exact') return (await currentDeviceRow(o.events, o.projectionStore, thingName))?.status;
+    // Recent: the projection answers (a few milliseconds behind at most); the stream is read only for
+    // a name it does not know, where being behind would turn a new device away.
     const row = o.projectionStore.getRow(devicesProjection.name, thingName) as DeviceRow | undefined;
     if (row) return row.status;
     return (await readDeviceRecord(o.events, thingName)).row?.status;

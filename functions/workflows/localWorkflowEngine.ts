@@ -5,7 +5,7 @@ import { canonicalJson } from '../projections/canonicalJson.ts';
 import { systemClock, type Clock } from '../shared/clock.ts';
 import { LOCAL_ACCOUNT, LOCAL_REGION } from './aslDefinition.ts';
 import { translateEvent } from './historyEvents.ts';
-import { createHistoryRecorder } from './historyRecorder.ts';
+import { createExecutionWriter, createHistoryRecorder } from './historyRecorder.ts';
 import { bindTaskHandlers, type LocalTaskHandler } from './localTaskHandlers.ts';
 import { prepareStateMachine, type LocalStateMachine, type PreparedStateMachine } from './prepareStateMachine.ts';
 import {
@@ -52,6 +52,8 @@ export interface LocalWorkflowEngine extends WorkflowEngine {
 export const INTERRUPTED_ERROR = 'Local.Interrupted';
 export const INTERRUPTED_CAUSE = 'interrupted by a restart';
 export const SHUTDOWN_ERROR = 'Local.Shutdown';
+/** The execution's start could not be stored (the database refused it); it never ran. */
+export const NOT_RECORDED_ERROR = 'Local.NotRecorded';
 
 interface Running {
   readonly record: ExecutionRecord;
@@ -118,6 +120,8 @@ export const createLocalWorkflowEngine = (options: LocalWorkflowEngineOptions): 
   const machines = new Map<string, PreparedStateMachine>();
   const running = new Map<string, Running>();
   const listeners = new Set<(event: WorkflowProgressEvent) => void>();
+  // Every execution's starts, history and outcomes of one turn in one write: many executions run at once.
+  const writer = createExecutionWriter({ persistence, log });
   let closed = false;
 
   const interruptedByRestart = persistence.listRunning().map((record) => {
@@ -182,7 +186,7 @@ export const createLocalWorkflowEngine = (options: LocalWorkflowEngineOptions): 
   /** Runs one execution to its end and records it; never rejects (failures are the outcome, or logged). */
   const run = async (prepared: PreparedStateMachine, execution: Running, input: unknown): Promise<ExecutionDescription> => {
     const { executionId, name } = execution.record;
-    const recorder = createHistoryRecorder({ executionId, persistence, log, announce: (events) => announce(execution.record, events) });
+    const recorder = createHistoryRecorder({ executionId, writer, announce: (events) => announce(execution.record, events) });
     const started = prepared.machine.run(input as PackageInput, {
       overrides: {
         taskResourceLocalHandlers: bindTaskHandlers(prepared.tasks, handlers, {
@@ -196,6 +200,8 @@ export const createLocalWorkflowEngine = (options: LocalWorkflowEngineOptions): 
       context: { Execution: { Id: executionId, Name: name }, StateMachine: { Id: prepared.arn, Name: prepared.name } },
     });
     execution.abort = started.abort;
+    // Stopped while its start was being stored: it ends before its first state.
+    if (execution.stop.signal.aborted) started.abort();
     const translation = {
       taskResource: (stateName: string) => prepared.tasks.get(stateName)?.resource ?? 'unknown',
       stopReason: () => execution.stopReason,
@@ -207,13 +213,14 @@ export const createLocalWorkflowEngine = (options: LocalWorkflowEngineOptions): 
     const outcome = await outcomeOf(started.result, execution);
     // The package closes its event log before it settles the result, so this ends promptly.
     await logged;
-    recorder.finish(outcome);
+    await recorder.finish(outcome);
     running.delete(executionId);
     execution.stop.abort();
     return describe({ ...execution.record, ...outcome });
   };
 
-  const startNow = (stateMachine: string, input: unknown, start: StartExecutionOptions = {}): string => {
+  /** The execution id, and when its record is stored (it runs from then on). */
+  const startNow = (stateMachine: string, input: unknown, start: StartExecutionOptions = {}): { executionId: string; stored: Promise<void> } => {
     if (closed) throw new WorkflowEngineError('EngineClosed', 'the workflow engine is closed; no new executions start');
     const prepared = findMachine(stateMachine);
     const name = start.name ?? newExecutionName();
@@ -222,9 +229,10 @@ export const createLocalWorkflowEngine = (options: LocalWorkflowEngineOptions): 
     const checked = checkInput(input);
 
     // Check and create in one synchronous stretch: no other start can slip in between.
-    const existing = persistence.findExecutionByName(prepared.name, name);
+    const pending = writer.pendingCreation(prepared.name, name);
+    const existing = pending?.record ?? persistence.findExecutionByName(prepared.name, name);
     if (existing) {
-      if (canonicalJson(JSON.parse(existing.input)) === canonicalJson(checked.value)) return existing.executionId;
+      if (canonicalJson(JSON.parse(existing.input)) === canonicalJson(checked.value)) return { executionId: existing.executionId, stored: pending?.stored ?? Promise.resolve() };
       throw new WorkflowEngineError(
         'ExecutionAlreadyExists',
         `execution ${name} of ${prepared.name} already exists (${existing.status}) with a different input; use another name, or the same input to get it back`,
@@ -238,11 +246,19 @@ export const createLocalWorkflowEngine = (options: LocalWorkflowEngineOptions): 
       input: checked.json,
       startDate: clock.now().getTime(),
     };
-    persistence.createExecution(record);
+    // Stored with this turn's other writes (one commit for a burst of starts), and run only once stored.
+    const stored = writer.create(record);
     const execution: Running = { record, stop: new AbortController() };
     running.set(record.executionId, execution);
-    execution.done = run(prepared, execution, checked.value);
-    return record.executionId;
+    execution.done = stored.then(
+      () => run(prepared, execution, checked.value),
+      (error: unknown) => {
+        running.delete(record.executionId);
+        const cause = `the execution could not be recorded: ${error instanceof Error ? error.message : String(error)}`;
+        return describe({ ...record, status: 'FAILED', error: NOT_RECORDED_ERROR, cause, stopDate: clock.now().getTime() });
+      },
+    );
+    return { executionId: record.executionId, stored };
   };
 
   const stopExecution = async (executionId: string, stop: StopExecutionOptions = {}): Promise<ExecutionDescription> => {
@@ -259,7 +275,11 @@ export const createLocalWorkflowEngine = (options: LocalWorkflowEngineOptions): 
   return {
     registerStateMachine,
     interruptedByRestart,
-    startExecution: (stateMachine, input, start) => settle(() => startNow(stateMachine, input, start)),
+    startExecution: async (stateMachine, input, start) => {
+      const { executionId, stored } = startNow(stateMachine, input, start);
+      await stored;
+      return executionId;
+    },
     stopExecution,
     describeExecution: (executionId) => settle(() => describe(findRecord(executionId))),
     getExecutionHistory: (executionId) =>

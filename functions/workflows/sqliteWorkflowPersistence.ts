@@ -1,6 +1,6 @@
 import type { SqliteDatabase } from '../eventStore/sqliteDatabase.ts';
 import type { ExecutionStatus, HistoryEvent } from './workflowEngine.ts';
-import type { ExecutionRecord, WorkflowPersistence } from './workflowPersistence.ts';
+import type { ExecutionRecord, ExecutionWrites, WorkflowPersistence } from './workflowPersistence.ts';
 
 const SCHEMA = `
 CREATE TABLE IF NOT EXISTS workflow_executions (
@@ -95,6 +95,8 @@ export const createSqliteWorkflowPersistence = (db: SqliteDatabase): WorkflowPer
     }
   };
   const appendInTransaction = db.transaction(append);
+  const create = (record: ExecutionRecord) =>
+    insertExecution.run({ executionId: record.executionId, stateMachine: record.stateMachine, name: record.name, status: record.status, input: record.input, startDate: record.startDate });
   const finish = db.transaction((executionId: string, outcome: Parameters<WorkflowPersistence['finishExecution']>[1], events: readonly HistoryEvent[]) => {
     append(executionId, events);
     const changed = updateOutcome.run({
@@ -107,10 +109,16 @@ export const createSqliteWorkflowPersistence = (db: SqliteDatabase): WorkflowPer
     }).changes;
     if (changed !== 1) throw new Error(`no execution ${executionId} is stored; create it before finishing it`);
   });
+  const writeBatch = db.transaction((writes: ExecutionWrites) => {
+    for (const record of writes.creates) create(record);
+    for (const { executionId, events } of writes.histories) append(executionId, events);
+    // A transaction of its own, so a savepoint here: its refusal undoes the whole batch, which the runner then writes part by part.
+    for (const { executionId, outcome, lastEvents } of writes.finishes) finish(executionId, outcome, lastEvents);
+  });
 
   return {
     createExecution(record) {
-      insertExecution.run({ executionId: record.executionId, stateMachine: record.stateMachine, name: record.name, status: record.status, input: record.input, startDate: record.startDate });
+      create(record);
     },
     getExecution(executionId) {
       const row = selectById.get(executionId);
@@ -122,6 +130,9 @@ export const createSqliteWorkflowPersistence = (db: SqliteDatabase): WorkflowPer
     },
     appendHistory(executionId, events) {
       if (events.length > 0) appendInTransaction(executionId, events);
+    },
+    writeBatch(writes) {
+      writeBatch(writes);
     },
     finishExecution(executionId, outcome, lastEvents) {
       finish(executionId, outcome, lastEvents);

@@ -22,6 +22,13 @@ export interface ExecutionOutcome {
   readonly stopDate: number;
 }
 
+/** What the runner writes in one turn of the event loop: new executions, then history, then outcomes. */
+export interface ExecutionWrites {
+  readonly creates: readonly ExecutionRecord[];
+  readonly histories: readonly { readonly executionId: string; readonly events: readonly HistoryEvent[] }[];
+  readonly finishes: readonly { readonly executionId: string; readonly outcome: ExecutionOutcome; readonly lastEvents: readonly HistoryEvent[] }[];
+}
+
 /**
  * Where the local runner keeps executions and their history so both survive a restart.
  * Synchronous: both adapters are (memory, better-sqlite3), and the runner relies on a start
@@ -34,6 +41,8 @@ export interface WorkflowPersistence {
   findExecutionByName(stateMachine: string, name: string): ExecutionRecord | undefined;
   /** Appends events (numbered by the runner, in order) to an execution's history. */
   appendHistory(executionId: string, events: readonly HistoryEvent[]): void;
+  /** Several executions' writes in one, all or nothing, in the order of ExecutionWrites; without it the runner writes each alone. */
+  writeBatch?(writes: ExecutionWrites): void;
   /** Appends the last events and records the outcome together, so status and history agree. */
   finishExecution(executionId: string, outcome: ExecutionOutcome, lastEvents: readonly HistoryEvent[]): void;
   readHistory(executionId: string): HistoryEvent[];

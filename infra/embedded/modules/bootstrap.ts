@@ -2,6 +2,7 @@ import { resolve } from 'node:path';
 import { z } from 'zod';
 import type { EmbeddedBroker } from '../../../functions/broker/embeddedBroker.ts';
 import { BridgePublishFailed } from '../../../functions/bootstrap/bootstrapPublisher.ts';
+import { withGroupCommit } from '../../../functions/eventStore/groupCommit.ts';
 import { BOOTSTRAP_DEFINITION_FILE, BOOTSTRAP_FUNCTIONS, BOOTSTRAP_STATE_MACHINE, bootstrapTasks } from '../../../functions/bootstrap/bootstrapTasks.ts';
 import { localFunctionArn } from '../../../functions/workflows/localWorkflowEngine.ts';
 import { ConfigError } from '../config.ts';
@@ -56,7 +57,8 @@ export const bootstrapModule = (options: BootstrapModuleOptions): SystemModule =
     name: 'bootstrap',
     workflows: ({ ca, registry, objects }, ctx) => ({
       handlers: bootstrapTasks({
-        eventStore: ctx.events,
+        // Many executions record their outcome in the same turn when a fleet arrives: one commit for them all.
+        eventStore: withGroupCommit(ctx.events),
         registry,
         credentials: objects.credentials,
         clock: ctx.clock,

@@ -53,6 +53,9 @@ export interface RunningLwm2mBridge extends RunningModule {
   connect(brokerPort: number): Promise<Bridge>;
 }
 
+/** QoS 1 relays awaiting their PUBACK at once, bridge to embedded broker (measured: bench/suites/lwm2m.ts). */
+const EMBEDDED_MAX_IN_FLIGHT = 512;
+
 /** A broker listening on every interface is reached on loopback, which its certificate names. */
 const loopbackFor = (host: string): string => (host === '0.0.0.0' ? '127.0.0.1' : host === '::' ? '::1' : host);
 
@@ -152,6 +155,9 @@ export const lwm2mBridgeModule = (options: Lwm2mBridgeModuleOptions = {}, onStar
               ca: ca.certificatePem,
               cert: identity.certificatePem,
               key: identity.privateKeyPem,
+              // The embedded broker has no in-flight quota (AWS IoT Core's is the bridge's default, 100), and
+              // a fleet arriving on a busy machine needs more on the way: functions/bridge/README.md.
+              maxInFlight: EMBEDDED_MAX_IN_FLIGHT,
               ...(options.reconnectPeriodMs !== undefined ? { reconnectPeriodMs: options.reconnectPeriodMs } : {}),
             },
             lwm2m: server,
