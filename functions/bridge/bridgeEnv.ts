@@ -26,6 +26,11 @@ const Env = z.object({
     .string()
     .regex(/^coaps?:\/\/[^,\s]+(,coaps?:\/\/[^,\s]+){0,3}$/, 'use up to 4 comma-separated coap:// or coaps:// URLs')
     .optional(),
+  /** CoAP over DTLS (the CDK sets 5684); when set, the devices' PSKs come from CREDENTIALS_BUCKET. */
+  LWM2M_COAPS_PORT: Port.optional(),
+  /** Plain CoAP beside DTLS: off by default once DTLS is on (a device without a PSK cannot bootstrap on AWS anyway). */
+  LWM2M_PLAIN_COAP: z.enum(['true', 'false']).optional(),
+  CREDENTIALS_BUCKET: z.string().min(3).optional(),
 });
 
 export type BridgeEnvironment = Readonly<Record<string, string | undefined>>;
@@ -62,4 +67,28 @@ export const bridgeOptionsFromEnv = (env: BridgeEnvironment, readFile: (path: st
     lwm2m: { host: e.FLEET_LWM2M_HOST, port: e.FLEET_LWM2M_PORT },
     ...(e.FLEET_BRIDGE_PUBLIC_ENDPOINTS !== undefined ? { lwm2mEndpoints: e.FLEET_BRIDGE_PUBLIC_ENDPOINTS.split(',') } : {}),
   };
+};
+
+/** CoAP over DTLS for the standalone bridge: where it listens, whether plain CoAP stays on, where the PSKs are. */
+export interface BridgeDtlsSettings {
+  readonly host: string;
+  readonly port: number;
+  readonly plainCoap: boolean;
+  readonly credentialsBucket: string;
+}
+
+/** The DTLS settings, or undefined when LWM2M_COAPS_PORT is not set (plain CoAP only, as before). */
+export const bridgeDtlsFromEnv = (env: BridgeEnvironment): BridgeDtlsSettings | undefined => {
+  const parsed = Env.pick({ FLEET_LWM2M_HOST: true, LWM2M_COAPS_PORT: true, LWM2M_PLAIN_COAP: true, CREDENTIALS_BUCKET: true }).safeParse(env);
+  if (!parsed.success) {
+    const problems = parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ');
+    throw new BridgeConfigError(`Invalid DTLS configuration (${problems}). Fix the environment variable(s) and start again.`);
+  }
+  const e = parsed.data;
+  if (e.LWM2M_COAPS_PORT === undefined) {
+    if (e.LWM2M_PLAIN_COAP === 'false') throw new BridgeConfigError('LWM2M_PLAIN_COAP=false needs LWM2M_COAPS_PORT: without DTLS no device could reach the bridge.');
+    return undefined;
+  }
+  if (e.CREDENTIALS_BUCKET === undefined) throw new BridgeConfigError('LWM2M_COAPS_PORT needs CREDENTIALS_BUCKET: the bucket that holds the devices\' PSKs (devices/<thing>/psk.json).');
+  return { host: e.FLEET_LWM2M_HOST, port: e.LWM2M_COAPS_PORT, plainCoap: e.LWM2M_PLAIN_COAP === 'true', credentialsBucket: e.CREDENTIALS_BUCKET };
 };

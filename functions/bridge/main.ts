@@ -1,6 +1,8 @@
 import { readFileSync } from 'node:fs';
-import { startBridge } from './bridge.ts';
-import { BridgeConfigError, bridgeOptionsFromEnv } from './bridgeEnv.ts';
+import { S3Client } from '@aws-sdk/client-s3';
+import { createS3ObjectStore } from '../objectStore/s3ObjectStore.ts';
+import { BridgeConfigError, bridgeDtlsFromEnv, bridgeOptionsFromEnv } from './bridgeEnv.ts';
+import { startStandaloneBridge } from './standaloneBridge.ts';
 
 /**
  * The bridge as its own process: what the ECS Fargate service runs behind a UDP load balancer
@@ -10,9 +12,15 @@ import { BridgeConfigError, bridgeOptionsFromEnv } from './bridgeEnv.ts';
  */
 const main = async () => {
   const options = bridgeOptionsFromEnv(process.env, (path) => readFileSync(path, 'utf8'));
-  const bridge = await startBridge(options);
-  const { address, port } = bridge.server.address();
-  process.stdout.write(`LwM2M bridge ${bridge.bridgeId} is running: coap://${address}:${port} -> ${options.mqtt.url}\n`);
+  const dtls = bridgeDtlsFromEnv(process.env);
+  // Read-only: the bucket is SSE-KMS, which S3 decrypts for the task role (no key id needed to read).
+  const credentials = dtls && createS3ObjectStore({ client: new S3Client({}), bucket: dtls.credentialsBucket });
+  const running = await startStandaloneBridge(options, dtls && credentials && { ...dtls, credentials });
+  const listening = [
+    ...(running.coaps ? [`coaps://${running.coaps.address}:${running.coaps.port}`] : []),
+    ...(running.coap ? [`coap://${running.coap.address}:${running.coap.port}`] : []),
+  ];
+  process.stdout.write(`LwM2M bridge ${running.bridge.bridgeId} is running: ${listening.join(' ')} -> ${options.mqtt.url}\n`);
 
   let signals = 0;
   const shutdown = (signal: NodeJS.Signals) => {
@@ -20,7 +28,7 @@ const main = async () => {
       process.stderr.write(`${signal} again: exiting now.\n`);
       process.exit(130);
     }
-    bridge.close().then(
+    running.close().then(
       () => process.exit(0),
       (err: unknown) => {
         process.stderr.write(`the bridge did not close cleanly: ${err instanceof Error ? err.message : String(err)}\n`);
