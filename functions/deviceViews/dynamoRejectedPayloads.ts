@@ -1,9 +1,8 @@
 import { GetCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import type { StoredEvent } from '../../events/envelope.ts';
-import { upcast, UnknownEventError } from '../../events/upcasting.ts';
 import { claimKey } from '../eventStore/dynamoTableDesign.ts';
 import { MAX_EVENTS_PER_APPEND, type EventStore } from '../eventStore/eventStore.ts';
 import type { RejectedPayload } from './deviceReadModel.ts';
+import { rejectedPayloadOf } from './rejectedPayload.ts';
 
 export interface DynamoRejectedPayloadsDeps {
   readonly client: Pick<DynamoDBDocumentClient, 'send'>;
@@ -11,17 +10,6 @@ export interface DynamoRejectedPayloadsDeps {
   readonly eventStoreTable: string;
   readonly events: Pick<EventStore, 'readStream'>;
 }
-
-const payloadOf = (stored: StoredEvent | undefined): RejectedPayload | undefined => {
-  if (stored?.type !== 'MessageRejected') return undefined;
-  try {
-    const event = upcast(stored);
-    return event.type === 'MessageRejected' ? { payloadBase64: event.data.payloadBase64, truncated: event.data.truncated } : undefined;
-  } catch (err) {
-    if (err instanceof UnknownEventError) return undefined;
-    throw err;
-  }
-};
 
 /**
  * The kept bytes of rejected messages, by event id, on the DynamoDB event store. The rejections
@@ -43,7 +31,7 @@ export const dynamoRejectedPayloads =
             ? { from: position, limit: 1 }
             : { from: Number(claim.headAtClaim ?? 0) + 1, limit: MAX_EVENTS_PER_APPEND };
         const events = await deps.events.readStream(claim.streamId, read);
-        return [eventId, payloadOf(events.find((e) => e.eventId === eventId))];
+        return [eventId, rejectedPayloadOf(events.find((e) => e.eventId === eventId))];
       }),
     );
     return new Map(found.filter((f): f is [string, RejectedPayload] => f[1] !== undefined));

@@ -1,13 +1,13 @@
 import type { Statement } from 'better-sqlite3';
-import type { Actor, StoredEvent } from '../../events/envelope.ts';
 import type { AlarmRow } from '../../events/projections/alarms.ts';
 import { alarmsProjection } from '../../events/projections/alarms.ts';
 import type { DeviceStateRow } from '../../events/projections/deviceState.ts';
 import { deviceStateProjection } from '../../events/projections/deviceState.ts';
 import type { RejectionRow } from '../../events/projections/rejections.ts';
 import { rejectionsProjection } from '../../events/projections/rejections.ts';
-import { upcast, UnknownEventError } from '../../events/upcasting.ts';
 import type { SqliteDatabase } from '../eventStore/sqliteDatabase.ts';
+import { storedEventFromRow, type EventRow } from '../eventStore/sqliteEventStore.ts';
+import { rejectedPayloadOf } from './rejectedPayload.ts';
 import type { AlarmPageRequest, AlarmStatusFilter, DeviceReadModel, Page, RejectedPayload, RejectionPageRequest } from './deviceReadModel.ts';
 
 /**
@@ -59,18 +59,6 @@ const ALARM_FILTER: Readonly<Record<AlarmStatusFilter, string>> = {
  */
 const AFTER_SLASH = String.fromCharCode('/'.charCodeAt(0) + 1);
 
-interface EventRow {
-  event_id: string;
-  stream_id: string;
-  stream_position: number;
-  global_position: number;
-  type: string;
-  type_version: number;
-  recorded_at: string;
-  actor: string;
-  data: string;
-}
-
 const pageOf = <T>(rows: readonly { row: string }[], limit: number): Page<T> => ({
   items: rows.slice(0, limit).map((r) => JSON.parse(r.row) as T),
   more: rows.length > limit,
@@ -88,7 +76,7 @@ export const createSqliteDeviceReadModel = (db: SqliteDatabase): DeviceReadModel
     ]),
   ) as Record<AlarmStatusFilter, Statement<[string, string, string, number], { row: string }>>;
   const eventById = db.prepare<[string], EventRow>(
-    'SELECT event_id, stream_id, stream_position, global_position, type, type_version, recorded_at, actor, data FROM events WHERE event_id = ?',
+    'SELECT * FROM events WHERE event_id = ?',
   );
 
   /** The SQL of a rejections page; the same text for a given combination of filters, so statements are cached. */
@@ -125,25 +113,7 @@ export const createSqliteDeviceReadModel = (db: SqliteDatabase): DeviceReadModel
 
   const readPayload = (eventId: string): RejectedPayload | undefined => {
     const r = eventById.get(eventId);
-    if (r?.type !== 'MessageRejected') return undefined;
-    const stored: StoredEvent = {
-      eventId: r.event_id,
-      streamId: r.stream_id,
-      streamPosition: r.stream_position,
-      globalPosition: r.global_position,
-      type: r.type,
-      typeVersion: r.type_version,
-      recordedAt: r.recorded_at,
-      actor: JSON.parse(r.actor) as Actor,
-      data: JSON.parse(r.data) as unknown,
-    };
-    try {
-      const event = upcast(stored);
-      return event.type === 'MessageRejected' ? { payloadBase64: event.data.payloadBase64, truncated: event.data.truncated } : undefined;
-    } catch (err) {
-      if (err instanceof UnknownEventError) return undefined;
-      throw err;
-    }
+    return r ? rejectedPayloadOf(storedEventFromRow(r)) : undefined;
   };
 
   return {

@@ -34,7 +34,8 @@ CREATE UNIQUE INDEX IF NOT EXISTS events_by_stream ON events (stream_id, stream_
 CREATE UNIQUE INDEX IF NOT EXISTS events_by_id ON events (event_id);
 `;
 
-interface Row {
+/** A row of the `events` table as better-sqlite3 returns it. */
+export interface EventRow {
   global_position: number;
   stream_id: string;
   stream_position: number;
@@ -48,7 +49,8 @@ interface Row {
   data: string;
 }
 
-const toStored = (r: Row): StoredEvent => ({
+/** The stored event a row of the `events` table holds (other readers of the table use it too). */
+export const storedEventFromRow = (r: EventRow): StoredEvent => ({
   eventId: r.event_id,
   streamId: r.stream_id,
   streamPosition: r.stream_position,
@@ -86,14 +88,14 @@ export const createSqliteEventStore = (db: SqliteDatabase, clock: Clock = system
      VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
   );
   const versionOf = db.prepare<[string], { v: number | null }>('SELECT MAX(stream_position) AS v FROM events WHERE stream_id = ?');
-  const byId = db.prepare<[string], Row>('SELECT * FROM events WHERE event_id = ?');
-  const forwards = db.prepare<[string, number, number], Row>(
+  const byId = db.prepare<[string], EventRow>('SELECT * FROM events WHERE event_id = ?');
+  const forwards = db.prepare<[string, number, number], EventRow>(
     'SELECT * FROM events WHERE stream_id = ? AND stream_position >= ? ORDER BY stream_position ASC LIMIT ?',
   );
-  const backwards = db.prepare<[string, number, number], Row>(
+  const backwards = db.prepare<[string, number, number], EventRow>(
     'SELECT * FROM events WHERE stream_id = ? AND stream_position <= ? ORDER BY stream_position DESC LIMIT ?',
   );
-  const all = db.prepare<[number, number], Row>('SELECT * FROM events WHERE global_position > ? ORDER BY global_position ASC LIMIT ?');
+  const all = db.prepare<[number, number], EventRow>('SELECT * FROM events WHERE global_position > ? ORDER BY global_position ASC LIMIT ?');
   const head = db.prepare<[], { p: number | null }>('SELECT MAX(global_position) AS p FROM events');
 
   // Stream versions known to this process. `staged` holds versions written by the open
@@ -115,7 +117,7 @@ export const createSqliteEventStore = (db: SqliteDatabase, clock: Clock = system
 
   const duplicateOutcome = (request: AppendRequest): AppendResult | undefined => {
     const stored = request.events.map((e) => byId.get(e.eventId));
-    const found = stored.filter((r): r is Row => r !== undefined);
+    const found = stored.filter((r): r is EventRow => r !== undefined);
     if (found.length === 0) return undefined;
     const elsewhere = found.find((r) => r.stream_id !== request.streamId);
     if (elsewhere) throw new EventIdInOtherStreamError(elsewhere.event_id, request.streamId, elsewhere.stream_id);
@@ -125,7 +127,7 @@ export const createSqliteEventStore = (db: SqliteDatabase, clock: Clock = system
         found.map((r) => r.event_id),
       );
     }
-    const events = found.map(toStored);
+    const events = found.map(storedEventFromRow);
     return { streamId: request.streamId, status: 'duplicate', nextExpectedVersion: Math.max(...events.map((e) => e.streamPosition)), events };
   };
 
@@ -221,7 +223,7 @@ export const createSqliteEventStore = (db: SqliteDatabase, clock: Clock = system
       options.direction === 'backwards'
         ? backwards.all(streamId, options.from ?? Number.MAX_SAFE_INTEGER, limit)
         : forwards.all(streamId, options.from ?? 1, limit);
-    return rows.map(toStored);
+    return rows.map(storedEventFromRow);
   };
 
   const readAll = (options: ReadAllOptions = {}): ReadAllPage => {
@@ -229,7 +231,7 @@ export const createSqliteEventStore = (db: SqliteDatabase, clock: Clock = system
     if (!Number.isInteger(after) || after < 0) {
       throw new EventStoreError(`Cursor "${options.after}" is not one this store issued: pass the cursor from a previous page, or none.`);
     }
-    const events = all.all(after, options.limit ?? 1000).map(toStored);
+    const events = all.all(after, options.limit ?? 1000).map(storedEventFromRow);
     const last = events.at(-1)?.globalPosition;
     return { events, cursor: last === undefined ? options.after : String(last) };
   };

@@ -17,7 +17,8 @@ import { publishedEnvelopeSchema } from '../../functions/lambda/publishedEventSc
 import { busEntryFor, DOMAIN_EVENT_SOURCE, EVENT_TOO_LARGE_DETAIL_TYPE, publishStoredEvents } from '../../functions/lambda/storedEventPublisher.ts';
 import { projectStreamBatch } from '../../functions/lambda/streamProjector.ts';
 import { createDynamoProjector, type ProjectionTable } from '../../functions/projections/dynamoProjectionTables.ts';
-import { PROJECTION_ROW_KEY, PROJECTION_TABLES } from '../../functions/projections/projectionTableDesign.ts';
+import { PROJECTION_TABLES } from '../../functions/projections/projectionTableDesign.ts';
+import { projectionCreateTableInput } from '../../functions/projections/dynamoProjectionRows.ts';
 import { COMMIT_INSERT_FILTER } from '../../infra/cdk/constructs/streamConsumer.ts';
 import { newEvent, provisioned, reported } from '../support/events.ts';
 import { startDynalite, type LocalDynamo } from '../support/dynalite.ts';
@@ -197,27 +198,7 @@ describe('the projector (stream → projection tables)', () => {
     return Promise.all(
       Object.entries(PROJECTION_TABLES).map(async ([name, design]) => {
         const tableName = `${name}-${n}`;
-        const keys = [PROJECTION_ROW_KEY, ...design.indexes.flatMap((i) => [i.partitionKey, i.sortKey])];
-        await dynamo.client.send(
-          new CreateTableCommand({
-            TableName: tableName,
-            BillingMode: 'PAY_PER_REQUEST',
-            AttributeDefinitions: [...new Set(keys)].map((k) => ({ AttributeName: k, AttributeType: 'S' })),
-            KeySchema: [{ AttributeName: PROJECTION_ROW_KEY, KeyType: 'HASH' }],
-            ...(design.indexes.length === 0
-              ? {}
-              : {
-                  GlobalSecondaryIndexes: design.indexes.map((i) => ({
-                    IndexName: i.indexName,
-                    KeySchema: [
-                      { AttributeName: i.partitionKey, KeyType: 'HASH' },
-                      { AttributeName: i.sortKey, KeyType: 'RANGE' },
-                    ],
-                    Projection: { ProjectionType: 'ALL' },
-                  })),
-                }),
-          }),
-        );
+        await dynamo.client.send(new CreateTableCommand(projectionCreateTableInput(tableName, design)));
         return { ...design, tableName };
       }),
     );
