@@ -1,7 +1,8 @@
 import type { AppendRequest } from '../eventStore/eventStore.ts';
 import type { BootstrapRejection } from './bootstrapDecision.ts';
 import { deviceStreamId, endpointStreamId } from './bootstrapStreams.ts';
-import { BOOTSTRAP_ACTOR, derivedEvent } from './derivedEvent.ts';
+import { derivedEvent } from '../shared/derivedEvent.ts';
+import { BOOTSTRAP_ACTOR } from './bootstrapActor.ts';
 
 export interface Refusal {
   readonly endpoint: string;

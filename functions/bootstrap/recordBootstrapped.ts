@@ -2,7 +2,8 @@ import { z } from 'zod';
 import type { EventStore } from '../eventStore/eventStore.ts';
 import { BootstrapInput, parseTaskInput } from './bootstrapInput.ts';
 import { deviceStreamId } from './bootstrapStreams.ts';
-import { BOOTSTRAP_ACTOR, derivedEvent } from './derivedEvent.ts';
+import { derivedEvent } from '../shared/derivedEvent.ts';
+import { BOOTSTRAP_ACTOR } from './bootstrapActor.ts';
 
 export interface RecordBootstrappedDeps {
   readonly eventStore: Pick<EventStore, 'append'>;

@@ -3,7 +3,8 @@ import type { EventStore } from '../eventStore/eventStore.ts';
 import { redactPem } from '../registry/registryErrors.ts';
 import { BootstrapInput, parseTaskInput } from './bootstrapInput.ts';
 import { deviceStreamId } from './bootstrapStreams.ts';
-import { BOOTSTRAP_ACTOR, derivedEvent } from './derivedEvent.ts';
+import { derivedEvent } from '../shared/derivedEvent.ts';
+import { BOOTSTRAP_ACTOR } from './bootstrapActor.ts';
 
 export interface RecordFailedDeps {
   readonly eventStore: Pick<EventStore, 'append'>;

@@ -3,7 +3,7 @@ import { UNATTRIBUTED_STREAM } from '../ingestion/appendIngestedEvent.ts';
 import { rejection } from '../ingestion/decodeDeviceMessage.ts';
 import { currentDefinition } from '../../events/catalog/index.ts';
 import { bridgeStreamId } from '../bootstrap/bootstrapStreams.ts';
-import { bridgeActor } from '../bootstrap/derivedEvent.ts';
+import { bridgeActor } from '../shared/derivedEvent.ts';
 import type { IngestDetail } from '../../schemas/bus/ingest.ts';
 
 export interface BridgeRefusal {

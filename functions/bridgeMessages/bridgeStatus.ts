@@ -1,6 +1,6 @@
 import type { AppendRequest } from '../eventStore/eventStore.ts';
 import { bridgeStreamId, deviceStreamId } from '../bootstrap/bootstrapStreams.ts';
-import { bridgeActor, derivedEvent } from '../bootstrap/derivedEvent.ts';
+import { bridgeActor, derivedEvent } from '../shared/derivedEvent.ts';
 import type { BridgeMessageResult, Handling } from './handleBridgeMessage.ts';
 import type { ReadBridgeMessage } from './readBridgeMessage.ts';
 

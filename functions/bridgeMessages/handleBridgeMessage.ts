@@ -5,7 +5,7 @@ import { rejectionAppend } from '../bootstrap/bootstrapEvents.ts';
 import { BootstrapInput } from '../bootstrap/bootstrapInput.ts';
 import { deviceStreamId } from '../bootstrap/bootstrapStreams.ts';
 import { bootstrapExecution, bootstrapRequestTrigger, credentialsNeed, registrationTrigger } from '../bootstrap/bootstrapTrigger.ts';
-import { bridgeActor, derivedEvent } from '../bootstrap/derivedEvent.ts';
+import { bridgeActor, derivedEvent } from '../shared/derivedEvent.ts';
 import { messageIdOf } from '../ingestion/decodeDeviceMessage.ts';
 import { parseInput } from '../shared/middleware/parseInput.ts';
 import { refusalAppend } from './bridgeRefusal.ts';

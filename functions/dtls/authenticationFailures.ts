@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { ThingName, type AuthenticationFailureReason, type EventData } from '../../events/catalog/index.ts';
 import { deviceStreamId } from '../bootstrap/bootstrapStreams.ts';
-import { bridgeActor, derivedEvent } from '../bootstrap/derivedEvent.ts';
+import { bridgeActor, derivedEvent } from '../shared/derivedEvent.ts';
 import type { AppendRequest } from '../eventStore/eventStore.ts';
 import { systemScheduler, type Scheduler, type TimerHandle } from '../lwm2m/scheduler.ts';
 import type { RefusedHandshake } from './dtlsTransport.ts';

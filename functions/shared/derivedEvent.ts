@@ -3,9 +3,6 @@ import type { EventData, EventType } from '../../events/catalog/index.ts';
 import { currentDefinition } from '../../events/catalog/index.ts';
 import type { Actor, NewEvent } from '../../events/envelope.ts';
 
-/** Who appends what the bootstrap workflow concludes. */
-export const BOOTSTRAP_ACTOR: Actor = { kind: 'system', id: 'bootstrap' };
-
 /** What a bridge reports is attributed to the bridge: its thing name, as its certificate says. */
 export const bridgeActor = (bridgeId: string): Actor => ({ kind: 'system', id: `bridge:${bridgeId}` });
 
