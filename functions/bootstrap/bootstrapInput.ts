@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { taskInputParser } from '../workflows/taskInput.ts';
 import { ThingName } from '../../events/catalog/common.ts';
 import { BRIDGE_ID_PATTERN } from '../../schemas/topics/topics.ts';
 
@@ -19,14 +20,4 @@ export const BootstrapInput = z.object({
 });
 export type BootstrapInput = z.infer<typeof BootstrapInput>;
 
-/** A task's input is a trust boundary: a malformed one fails the task with a message saying what to fix. */
-export class InvalidTaskInput extends Error {
-  override name = 'InvalidTaskInput';
-}
-
-export const parseTaskInput = <S extends z.ZodType>(schema: S, input: unknown, task: string): z.output<S> => {
-  const parsed = schema.safeParse(input);
-  if (parsed.success) return parsed.data;
-  const problems = parsed.error.issues.map((i) => `${i.path.join('.') || 'input'}: ${i.message}`).join('; ');
-  throw new InvalidTaskInput(`${task} got an input it cannot use (${problems}): check the state's Parameters in workflows/bootstrap/bootstrap.asl.json.`);
-};
+export const parseTaskInput = taskInputParser("check the state's Parameters in workflows/bootstrap/bootstrap.asl.json.");

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { taskInputParser } from '../workflows/taskInput.ts';
 
 /** Batch ids name an event stream and a folder of objects, so they stay plain. */
 export const BatchId = z
@@ -12,14 +13,4 @@ export const ProvisioningInput = z.object({
 });
 export type ProvisioningInput = z.infer<typeof ProvisioningInput>;
 
-/** A task's input is a trust boundary: a malformed one fails the task with a message saying what to fix. */
-export class InvalidTaskInput extends Error {
-  override name = 'InvalidTaskInput';
-}
-
-export const parseTaskInput = <S extends z.ZodType>(schema: S, input: unknown, task: string): z.output<S> => {
-  const parsed = schema.safeParse(input);
-  if (parsed.success) return parsed.data;
-  const problems = parsed.error.issues.map((i) => `${i.path.join('.') || 'input'}: ${i.message}`).join('; ');
-  throw new InvalidTaskInput(`${task} got an input it cannot use (${problems}): start the workflow with { batchId, manifestKey, format }.`);
-};
+export const parseTaskInput = taskInputParser('start the workflow with { batchId, manifestKey, format }.');
