@@ -64,6 +64,7 @@ export const AWS_API_ROUTES = [
   'GET /health',
   'GET /openapi.json',
   'POST /provisioning/manifests',
+  'GET /provisioning/batches',
   'GET /provisioning/batches/:batchId',
   'GET /provisioning/batches/:batchId/report',
   'DELETE /devices/:thingName',
@@ -107,11 +108,14 @@ export const buildAwsApi = async (deps: AwsApiDeps): Promise<FastifyInstance> =>
       reports: deps.reports,
       ...(deps.maxManifestBytes === undefined ? {} : { maxManifestBytes: deps.maxManifestBytes }),
       // Provisioning executions are named after their batch (functions/lambda/manifestUploaded.ts).
+      // The batch list reads this for every batch it shows, so a finished batch skips the history:
+      // its stream's ProvisioningBatchCompleted has the final counts, which batchProgress prefers.
       progress: async (batchId) => {
         const arn = executionArnOf(provisioning, batchId);
-        const execution = await deps.workflows.describeExecution(arn).catch(unlessMissing);
+        const [execution, events] = await Promise.all([deps.workflows.describeExecution(arn).catch(unlessMissing), deps.events.readStream(streamIdFor.batch(batchId))]);
         if (!execution) return undefined;
-        const [history, events] = await Promise.all([deps.workflows.getExecutionHistory(arn), deps.events.readStream(streamIdFor.batch(batchId))]);
+        const completed = events.some((e) => e.type === 'ProvisioningBatchCompleted');
+        const history = completed ? [] : await deps.workflows.getExecutionHistory(arn);
         return batchProgress(batchId, execution, history, events);
       },
     }),

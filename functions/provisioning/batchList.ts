@@ -1,27 +1,34 @@
-import type { ObjectStore, ObjectSummary } from '../objectStore/objectStore.ts';
+import type { ObjectInfo, ObjectStore, ObjectSummary } from '../objectStore/objectStore.ts';
 import type { BatchProgress } from './batchProgress.ts';
-import { BATCH_LIST_LIMITS } from './batchListSchemas.ts';
+import { BATCH_LIST_LIMITS, MAX_CURSOR_LENGTH } from './batchListSchemas.ts';
+import { runPool } from './runPool.ts';
 
 export { BATCH_LIST_LIMITS };
 
 /**
- * The provisioning batches, newest first: one per manifest in the uploads area (uploaded through
+ * The provisioning batches, a page at a time: one per manifest in the uploads area (uploaded through
  * the API or written there directly), with who uploaded it and its progress. The manifests are the
- * source because every batch has one and nothing else lists them all; the ids are random, so the
- * keys are read in full and ordered by upload time here. That costs one listing call per 1000
- * batches, plus a head and a progress read per batch shown: fine for the fleets the embedded system
- * serves; a projection would be the next step past that.
+ * source because every batch has one and nothing else lists them all. The list follows the
+ * uploads area's own key order, which batchListOrder.ts makes newest first for API uploads, so a
+ * page costs one listing call (a few more only when other objects sit among the manifests), plus a
+ * head and a progress read per batch shown, on S3 as in the embedded folder store.
  */
 
+export const MANIFEST_PREFIX = 'manifests/';
 export const MANIFEST_KEY = /^manifests\/(b-[A-Za-z0-9_-]{1,60})\.(csv|json|ndjson)$/;
+const FORMATS = ['csv', 'json', 'ndjson'] as const;
+type ManifestFormat = (typeof FORMATS)[number];
 
-export interface BatchListItem {
-  readonly batchId: string;
-  readonly format: 'csv' | 'json' | 'ndjson';
+export interface BatchUpload {
   /** The file name given at upload (`?name=`), when one was. */
   readonly fileName?: string | undefined;
   /** The subject of the token that uploaded it; absent for a manifest written to the uploads area directly. */
   readonly uploadedBy?: string | undefined;
+}
+
+export interface BatchListItem extends BatchUpload {
+  readonly batchId: string;
+  readonly format: ManifestFormat;
   readonly uploadedAt: string;
   /** PENDING: stored, and its workflow not started yet (or never, when the trigger failed). */
   readonly status: BatchProgress['status'] | 'PENDING';
@@ -33,31 +40,25 @@ export interface BatchListPage {
   readonly nextCursor?: string | undefined;
 }
 
-/** Where a page starts: after this manifest in newest-first order. */
-interface Position {
-  readonly t: number;
-  readonly k: string;
-}
+/** Listing calls per page at most: junk under manifests/ slows a page down, never makes it unbounded. */
+const MAX_LIST_CALLS = 4;
+/** Batches whose metadata and progress are read at once (each is a HEAD and a few workflow reads). */
+const READS_AT_ONCE = 8;
 
-export const encodeBatchCursor = (p: Position): string => Buffer.from(JSON.stringify(p)).toString('base64url');
+/** A cursor is the last key a page covered: the next page lists after it (S3's StartAfter). */
+export const encodeBatchCursor = (afterKey: string): string => Buffer.from(JSON.stringify({ k: afterKey })).toString('base64url');
 
-/** The position in a cursor, or undefined when it is not one this route wrote. */
-export const decodeBatchCursor = (cursor: string): Position | undefined => {
-  if (cursor.length > 300 || !/^[A-Za-z0-9_-]+$/.test(cursor)) return undefined;
+/** The key in a cursor, or undefined when it is not one this route wrote. */
+export const decodeBatchCursor = (cursor: string): string | undefined => {
+  if (cursor.length > MAX_CURSOR_LENGTH || !/^[A-Za-z0-9_-]+$/.test(cursor)) return undefined;
   try {
-    const v = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')) as Partial<Position>;
-    return typeof v.t === 'number' && Number.isFinite(v.t) && typeof v.k === 'string' && MANIFEST_KEY.test(v.k) ? { t: v.t, k: v.k } : undefined;
+    const v = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')) as { k?: unknown };
+    // Any key under manifests/ (a page can end on a non-manifest object), nothing outside it.
+    // eslint-disable-next-line no-control-regex
+    return typeof v.k === 'string' && v.k.startsWith(MANIFEST_PREFIX) && !/[\u0000-\u001f\u007f]/.test(v.k) ? v.k : undefined;
   } catch {
     return undefined;
   }
-};
-
-/** Newest first; the key breaks ties so the order (and so every cursor) is total. */
-const newestFirst = (a: ObjectSummary, b: ObjectSummary): number => b.lastModified.getTime() - a.lastModified.getTime() || (a.key < b.key ? 1 : a.key > b.key ? -1 : 0);
-
-const isAfter = (o: ObjectSummary, p: Position): boolean => {
-  const t = o.lastModified.getTime();
-  return t < p.t || (t === p.t && o.key < p.k);
 };
 
 /** Metadata values are printable ASCII (S3 headers), so free text is stored percent-encoded. */
@@ -71,39 +72,59 @@ const readMetadataText = (value: string | undefined): string | undefined => {
   }
 };
 
-const allManifests = async (uploads: ObjectStore): Promise<ObjectSummary[]> => {
-  const out: ObjectSummary[] = [];
-  let after: string | undefined;
-  do {
-    const page = await uploads.list('manifests/', { after, limit: 1000 });
-    out.push(...page.objects.filter((o) => MANIFEST_KEY.test(o.key)));
-    after = page.nextAfter;
-  } while (after !== undefined);
-  return out;
+/** What the upload route stored beside the manifest (provisioningRoutes.ts writes these names). */
+export const uploadOf = (info: ObjectInfo | undefined): BatchUpload => ({
+  fileName: readMetadataText(info?.metadata.filename),
+  uploadedBy: readMetadataText(info?.metadata.uploadedby),
+});
+
+/**
+ * The stored manifest of one batch, or undefined when there is none. Listed by prefix rather than
+ * headed per format: one call whatever the format, and S3 answers a HEAD of a missing key with 403
+ * to a caller whose ListBucket is limited by prefix.
+ */
+export const findBatchManifest = async (uploads: ObjectStore, batchId: string): Promise<(BatchUpload & { readonly uploadedAt: string; readonly format: ManifestFormat }) | undefined> => {
+  const listed = await uploads.list(`${MANIFEST_PREFIX}${batchId}.`, { limit: FORMATS.length });
+  const found = listed.objects.find((o) => MANIFEST_KEY.exec(o.key)?.[1] === batchId);
+  if (!found) return undefined;
+  const info = await uploads.head(found.key);
+  if (!info) return undefined;
+  return { ...uploadOf(info), uploadedAt: info.lastModified.toISOString(), format: MANIFEST_KEY.exec(found.key)![2] as ManifestFormat };
+};
+
+/** Up to `limit + 1` manifests after `after` (the extra one says whether a next page exists), and how far the listing got. */
+const manifestsAfter = async (uploads: ObjectStore, limit: number, after: string | undefined): Promise<{ manifests: ObjectSummary[]; scannedTo: string | undefined; more: boolean }> => {
+  const manifests: ObjectSummary[] = [];
+  let from = after;
+  for (let call = 0; call < MAX_LIST_CALLS; call++) {
+    // The first call asks for just enough; later ones only happen past other objects, so ask wide.
+    const page = await uploads.list(MANIFEST_PREFIX, { after: from, limit: call === 0 ? limit + 1 : 1000 });
+    for (const o of page.objects) if (MANIFEST_KEY.test(o.key)) manifests.push(o);
+    from = page.nextAfter;
+    if (from === undefined) return { manifests, scannedTo: undefined, more: false };
+    if (manifests.length > limit) break;
+  }
+  return { manifests, scannedTo: from, more: true };
 };
 
 export const listBatches = async (
   deps: { readonly uploads: ObjectStore; readonly progress: (batchId: string) => Promise<BatchProgress | undefined> },
-  query: { readonly limit: number; readonly after?: Position | undefined },
+  query: { readonly limit: number; readonly after?: string | undefined },
 ): Promise<BatchListPage> => {
-  const sorted = (await allManifests(deps.uploads)).sort(newestFirst);
-  const rest = query.after ? sorted.filter((o) => isAfter(o, query.after!)) : sorted;
-  const shown = rest.slice(0, query.limit);
-  const items = await Promise.all(
-    shown.map(async (o): Promise<BatchListItem> => {
+  const { manifests, scannedTo, more } = await manifestsAfter(deps.uploads, query.limit, query.after);
+  const shown = manifests.slice(0, query.limit);
+  const items: BatchListItem[] = new Array<BatchListItem>(shown.length);
+  await runPool(
+    shown.map((o, index) => ({ o, index })),
+    READS_AT_ONCE,
+    async ({ o, index }) => {
       const [, batchId, format] = MANIFEST_KEY.exec(o.key)!;
       const [info, progress] = await Promise.all([deps.uploads.head(o.key), deps.progress(batchId!)]);
-      return {
-        batchId: batchId!,
-        format: format as BatchListItem['format'],
-        fileName: readMetadataText(info?.metadata.filename),
-        uploadedBy: readMetadataText(info?.metadata.uploadedby),
-        uploadedAt: o.lastModified.toISOString(),
-        status: progress?.status ?? 'PENDING',
-        progress,
-      };
-    }),
+      items[index] = { batchId: batchId!, format: format as ManifestFormat, ...uploadOf(info), uploadedAt: o.lastModified.toISOString(), status: progress?.status ?? 'PENDING', progress };
+    },
   );
-  const last = shown.at(-1);
-  return { items, nextCursor: last && rest.length > shown.length ? encodeBatchCursor({ t: last.lastModified.getTime(), k: last.key }) : undefined };
+  // More manifests than shown: the next page starts after the last one shown. The listing budget ran
+  // out first: it starts where the listing stopped (this page may then be short, even empty).
+  const next = manifests.length > query.limit ? shown.at(-1)?.key : more ? scannedTo : undefined;
+  return { items, nextCursor: next === undefined ? undefined : encodeBatchCursor(next) };
 };

@@ -1,11 +1,13 @@
-import { randomUUID } from 'node:crypto';
 import { Transform, type TransformCallback } from 'node:stream';
 import type { FastifyInstance, preHandlerHookHandler } from 'fastify';
 import { detectFormat } from '../../schemas/manifest/detectFormat.ts';
 import { sendProblem, type Problem } from '../directory/problemDetails.ts';
 import type { ObjectStore } from '../objectStore/objectStore.ts';
 import { principalOf } from '../api/auth/apiAccess.ts';
-import { BATCH_LIST_LIMITS, decodeBatchCursor, listBatches, metadataText } from './batchList.ts';
+import { systemClock, type Clock } from '../shared/clock.ts';
+import { BATCH_LIST_LIMITS, decodeBatchCursor, findBatchManifest, listBatches, metadataText } from './batchList.ts';
+import { batchIdSource } from './batchListOrder.ts';
+import { BATCH_NOT_STARTED } from './batchListSchemas.ts';
 import type { BatchProgress } from './batchProgress.ts';
 
 export interface ProvisioningRoutesOptions {
@@ -15,6 +17,8 @@ export interface ProvisioningRoutesOptions {
   readonly progress: (batchId: string) => Promise<BatchProgress | undefined>;
   readonly maxManifestBytes?: number;
   readonly preHandler?: preHandlerHookHandler;
+  /** Upload times in batch ids (batchListOrder.ts); the system clock unless given. */
+  readonly clock?: Clock;
 }
 
 const BATCH_ID = /^[A-Za-z0-9_-]{1,64}$/;
@@ -43,6 +47,8 @@ const limitBytes = (max: number) => {
 export const provisioningRoutes = (options: ProvisioningRoutesOptions) => (app: FastifyInstance) => {
   const { uploads, reports, progress, maxManifestBytes = 50 * 1024 * 1024 } = options;
   const route = options.preHandler ? { preHandler: options.preHandler } : {};
+  const clock = options.clock ?? systemClock;
+  const newBatchId = batchIdSource(() => clock.now());
 
   // The body is the manifest itself, read as a stream by the handler.
   app.removeAllContentTypeParsers();
@@ -59,7 +65,7 @@ export const provisioningRoutes = (options: ProvisioningRoutesOptions) => (app: 
         problem(415, 'unsupported-manifest', 'The manifest format is not recognised', `${(err as Error).message} Send text/csv, application/json or application/x-ndjson, or pass ?name=devices.csv.`, request.url),
       );
     }
-    const batchId = `b-${randomUUID()}`;
+    const batchId = newBatchId();
     const uploader = principalOf(request)?.subject;
     const manifestKey = `manifests/${batchId}.${format}`;
     try {
@@ -93,17 +99,43 @@ export const provisioningRoutes = (options: ProvisioningRoutesOptions) => (app: 
     return reply.send(await listBatches({ uploads, progress }, { limit, after }));
   });
 
+  const notFound = (batchId: string, instance: string): Problem =>
+    problem(404, 'batch-not-found', 'No such batch', `No provisioning batch has the id "${batchId}".`, instance);
+
+  // The progress and the upload's metadata side by side: a stored manifest whose workflow has not
+  // started answers its own 404 (batchListSchemas.ts says why a 404) with what the upload stored.
   app.get<{ Params: { batchId: string } }>('/provisioning/batches/:batchId', route, async (request, reply) => {
     const { batchId } = request.params;
-    const found = BATCH_ID.test(batchId) ? await progress(batchId) : undefined;
-    if (!found) return sendProblem(reply, problem(404, 'batch-not-found', 'No such batch', `No provisioning batch has the id "${batchId}".`, request.url));
-    return reply.send(found);
+    if (!BATCH_ID.test(batchId)) return sendProblem(reply, notFound(batchId, request.url));
+    const [found, upload] = await Promise.all([progress(batchId), findBatchManifest(uploads, batchId)]);
+    if (found) return reply.send({ ...found, fileName: upload?.fileName, uploadedBy: upload?.uploadedBy, uploadedAt: upload?.uploadedAt });
+    if (!upload) return sendProblem(reply, notFound(batchId, request.url));
+    const named = [upload.fileName, upload.uploadedBy ? `uploaded by ${upload.uploadedBy}` : undefined, `stored ${upload.uploadedAt}`].filter((p) => p !== undefined).join(', ');
+    const notStarted = {
+      ...problem(
+        404,
+        'batch-not-started',
+        'The batch has not started yet',
+        `Batch ${batchId} (${named}) is stored, but its provisioning workflow has not started. It starts from the upload, normally within seconds: ask again shortly. If it has not started a minute after the upload, the upload trigger failed: upload the manifest again.`,
+        request.url,
+      ),
+      type: BATCH_NOT_STARTED,
+      batchId,
+      fileName: upload.fileName,
+      uploadedBy: upload.uploadedBy,
+      uploadedAt: upload.uploadedAt,
+    };
+    return sendProblem(reply, notStarted);
   });
 
   app.get<{ Params: { batchId: string }; Querystring: { format?: string } }>('/provisioning/batches/:batchId/report', route, async (request, reply) => {
     const { batchId } = request.params;
     const found = BATCH_ID.test(batchId) ? await progress(batchId) : undefined;
-    if (!found) return sendProblem(reply, problem(404, 'batch-not-found', 'No such batch', `No provisioning batch has the id "${batchId}".`, request.url));
+    if (!found) {
+      const stored = BATCH_ID.test(batchId) ? await findBatchManifest(uploads, batchId) : undefined;
+      if (!stored) return sendProblem(reply, notFound(batchId, request.url));
+      return sendProblem(reply, problem(409, 'report-not-ready', 'The report is not ready', `Batch ${batchId} is stored but its workflow has not started; the report is written when every row has an outcome.`, request.url));
+    }
     if (!found.reportKey) {
       return sendProblem(reply, problem(409, 'report-not-ready', 'The report is not ready', `Batch ${batchId} is ${found.status}; the report is written when every row has an outcome.`, request.url));
     }

@@ -1,15 +1,18 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { BatchProgressSchema } from '../../functions/api/openapi/apiSchemas.ts';
+import { BatchSchema } from '../../functions/provisioning/batchListSchemas.ts';
+import type { DeviceRegistry } from '../../functions/registry/deviceRegistry.ts';
 import { apiFetch } from '../support/api.ts';
 import { expectAccessible, expectKeyboardReachable, screenshot, startDashboard, type Dashboard } from './support/dashboard.ts';
 
 /**
  * The provisioning page in Chromium against the whole embedded system: an admin uploads a CSV
- * manifest of 20 devices with two bad rows, watches the batch complete and reads the bad rows in
- * the report; a viewer is not offered the upload; the server's refusal of a workbook is shown.
+ * manifest of 20 devices with two bad rows, sees it running, watches it complete without reloading
+ * and reads the bad rows in the report; a viewer is not offered the upload; the server's refusal of
+ * a workbook is shown, and a batch whose workflow has not started is waited for, named.
  */
 
 const ROWS = 20;
@@ -32,6 +35,34 @@ const manifestCsv = (): string => {
 /** Console errors that are not the app's fault: Chromium logs every refused request it made on purpose. */
 const appErrors = (errors: readonly string[]) => errors.filter((e) => !/Failed to load resource/.test(e));
 
+/**
+ * Holds the registry's createKeysAndCertificate (the real one, called once released), so a batch
+ * stays RUNNING, its rows validated and none provisioned, until the test says: no timing involved.
+ */
+const holdKeyCreation = (registry: DeviceRegistry) => {
+  const issue = registry.createKeysAndCertificate.bind(registry);
+  let release: () => void = () => undefined;
+  const gate = new Promise<void>((resolve) => (release = resolve));
+  let reached: () => void = () => undefined;
+  const firstCall = new Promise<void>((resolve) => (reached = resolve));
+  registry.createKeysAndCertificate = async (input) => {
+    reached();
+    await gate;
+    return issue(input);
+  };
+  return {
+    firstCall,
+    release: () => {
+      registry.createKeysAndCertificate = issue;
+      release();
+    },
+  };
+};
+
+/** A value set in the page's JavaScript realm: it survives anything but a reload or a new document. */
+const markDocument = (page: Page) => page.evaluate(() => void ((globalThis as { sameDocument?: string }).sameDocument = 'yes'));
+const sameDocument = (page: Page) => page.evaluate(() => (globalThis as { sameDocument?: string }).sameDocument === 'yes');
+
 let dash: Dashboard;
 let files: string;
 
@@ -48,7 +79,7 @@ afterAll(async () => {
 describe('the provisioning page', () => {
   let batchId = '';
 
-  it('as admin: uploads a manifest, shows live progress to completion, then the bad rows by row number and field', async () => {
+  it('as admin: uploads a manifest, shows it running, then its later counts and completion without a reload, then the bad rows by row number and field', async () => {
     const manifest = join(files, 'streetlights.csv');
     writeFileSync(manifest, manifestCsv());
     const page = await dash.signedInPage('admin', '/provisioning');
@@ -59,15 +90,34 @@ describe('the provisioning page', () => {
     await form.getByLabel(/Manifest file/).setInputFiles(manifest);
     await expect(form.getByTestId('chosen-file').textContent()).resolves.toContain('streetlights.csv');
     await screenshot(page, 'provisioning-upload');
-    await form.getByRole('button', { name: 'Upload and provision' }).click();
+    const hold = holdKeyCreation(dash.story.system.registry);
+    try {
+      await form.getByRole('button', { name: 'Upload and provision' }).click();
 
-    // The page moves to the new batch, whose id the API gave the upload.
-    await page.waitForURL(/#\/provisioning\/b-[A-Za-z0-9_-]+$/);
-    batchId = decodeURIComponent(new URL(page.url()).hash.replace('#/provisioning/', ''));
+      // The page moves to the new batch, whose id the API gave the upload.
+      await page.waitForURL(/#\/provisioning\/b-[A-Za-z0-9_-]+$/);
+      batchId = decodeURIComponent(new URL(page.url()).hash.replace('#/provisioning/', ''));
 
-    // Live progress: the status region reaches "Completed" by polling, with the final counts.
+      // Validation is done and the first device waits for its keys: the page reads a running batch,
+      // named from the upload's metadata by the API (nothing of the upload is kept in the browser).
+      await hold.firstCall;
+      const status = page.getByTestId('batch-status');
+      await status.filter({ hasText: /^Running: 2 of 20 rows done/ }).waitFor({ timeout: 30_000 });
+      expect(await page.getByTestId('count-provisioned').textContent()).toBe('0');
+      expect(await page.getByRole('progressbar', { name: 'Rows with an outcome' }).getAttribute('value')).toBe('2');
+      expect(await page.getByTestId('batch-file').textContent()).toBe('streetlights.csv');
+      expect(await page.locator('.batch-meta').textContent()).toContain('by e2e-admin');
+      expect(BatchSchema.parse(await (await apiFetch(dash.story.system, `/provisioning/batches/${batchId}`, {}, 'viewer')).json())).toMatchObject({ status: 'RUNNING', provisioned: 0 });
+      await screenshot(page, 'provisioning-running');
+      await markDocument(page);
+    } finally {
+      hold.release();
+    }
+
+    // Live progress: the status region reaches "Completed" by polling, with the final counts, in the same document.
     const status = page.getByTestId('batch-status');
     await status.filter({ hasText: /^Completed/ }).waitFor({ timeout: 60_000 });
+    expect(await sameDocument(page)).toBe(true);
     expect(await status.getAttribute('aria-live')).toBe('polite');
     expect(await status.textContent()).toBe(`Completed: ${ROWS} rows, 18 provisioned, 2 invalid.`);
     const bar = page.getByRole('progressbar', { name: 'Rows with an outcome' });
@@ -79,8 +129,8 @@ describe('the provisioning page', () => {
     expect(await page.getByTestId('count-invalid').textContent()).toBe('2');
 
     // What the page shows is what the API says.
-    const api = BatchProgressSchema.parse(await (await apiFetch(dash.story.system, `/provisioning/batches/${batchId}`, {}, 'viewer')).json());
-    expect(api).toMatchObject({ status: 'SUCCEEDED', totalRows: ROWS, invalidRows: 2, provisioned: 18 });
+    const api = BatchSchema.parse(await (await apiFetch(dash.story.system, `/provisioning/batches/${batchId}`, {}, 'viewer')).json());
+    expect(api).toMatchObject({ status: 'SUCCEEDED', totalRows: ROWS, invalidRows: 2, provisioned: 18, fileName: 'streetlights.csv', uploadedBy: 'e2e-admin' });
     await screenshot(page, 'provisioning-progress');
 
     // The report: every row, then only the bad ones, each with its row number, field and fix.
@@ -158,6 +208,28 @@ describe('the provisioning page', () => {
     await missing.waitFor();
     expect(await missing.getAttribute('data-status')).toBe('404');
     expect(await missing.textContent()).toContain('No provisioning batch has the id "b-does-not-exist"');
+    expect(appErrors(dash.errorsOf(page))).toEqual([]);
+  });
+
+  // Last: it stops the upload trigger, as a failed S3 event rule would on AWS.
+  it('names a stored batch whose workflow has not started, and keeps waiting for it', async () => {
+    await dash.story.provisioning.stop();
+    const upload = await apiFetch(dash.story.system, '/provisioning/manifests?name=harbour.csv', { method: 'POST', body: manifestCsv(), headers: { 'content-type': 'text/csv' } });
+    expect(upload.status).toBe(202);
+    const { batchId: waitingId } = (await upload.json()) as { batchId: string };
+
+    const page = await dash.signedInPage('viewer', `/provisioning/${waitingId}`);
+    await page.getByTestId('batch-waiting').waitFor();
+    expect(await page.getByTestId('batch-file').textContent()).toBe('harbour.csv');
+    expect(await page.locator('.batch-meta').textContent()).toContain('by test-admin');
+    expect(await page.getByRole('alert').count()).toBe(0);
+    await expectAccessible(page, { what: 'a batch waiting for its workflow' });
+
+    // The list shows it as pending, linked to the same page.
+    await dash.open(page, '/provisioning');
+    const row = page.getByRole('table', { name: 'Provisioning batches, newest first' }).locator('tbody tr').first();
+    await row.filter({ hasText: 'harbour.csv' }).waitFor();
+    expect(await row.textContent()).toContain('Pending');
     expect(appErrors(dash.errorsOf(page))).toEqual([]);
   });
 });

@@ -12,7 +12,7 @@ import { OUTCOMES, ReportProblem } from '../../../schemas/manifest/report.ts';
 // ---- parameters -----------------------------------------------------------------------------
 
 export const ThingNameParam = ThingName.meta({ description: 'The thing name (the serial from the manifest).', examples: ['meter-0001'] });
-export const BatchIdParam = z.string().regex(/^[A-Za-z0-9_-]{1,64}$/).meta({ description: 'The batch id the upload returned.', examples: ['b-6f1c7a52-8f0e-4a43-9d55-0c1b8f5b2a10'] });
+export const BatchIdParam = z.string().regex(/^[A-Za-z0-9_-]{1,64}$/).meta({ description: 'The batch id the upload returned.', examples: ['b-8217645993210-3f9c0a1b2c3d4e5f'] });
 export const ExecutionNameParam = z.string().regex(/^[A-Za-z0-9_-]{1,80}$/).meta({ description: 'The run name DELETE /devices/{thingName} returned.' });
 
 const decimalList = (parts: number) => new RegExp(`^[^,]+(,[^,]+){${parts - 1}}$`);

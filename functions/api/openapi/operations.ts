@@ -2,7 +2,6 @@ import type { z } from 'zod';
 import type { ApiMethod } from '../auth/permissions.ts';
 import {
   BatchIdParam,
-  BatchProgressSchema,
   BatchReportSchema,
   DeprovisioningAcceptedSchema,
   DeprovisioningStatusSchema,
@@ -21,7 +20,7 @@ import { DEVICE_VIEW_OPERATIONS } from '../../deviceViews/deviceViewOperations.t
 import { COMMAND_OPERATIONS } from '../../commands/commandOperations.ts';
 import { PROJECTION_OPERATIONS } from '../projections/projectionRebuildSchemas.ts';
 import { DASHBOARD_OPERATIONS } from '../../dashboard/dashboardOperations.ts';
-import { BatchListPageSchema, BatchListParams } from '../../provisioning/batchListSchemas.ts';
+import { BatchListPageSchema, BatchListParams, BatchSchema } from '../../provisioning/batchListSchemas.ts';
 
 /** A response body: a zod schema for JSON, or a plain description for text formats (CSV). */
 export interface ApiResponse {
@@ -161,9 +160,14 @@ export const API_OPERATIONS: readonly ApiOperation[] = [
     route: '/provisioning/batches/:batchId',
     operationId: 'getBatch',
     tag: 'provisioning',
-    summary: 'A batch’s progress',
+    summary: 'A batch’s progress, and who uploaded which file when',
     pathParams: { batchId: BatchIdParam },
-    responses: { 200: { description: 'Progress so far.', json: BatchProgressSchema }, 404: problem('No batch has that id.') },
+    responses: {
+      200: { description: 'Progress so far, with the upload’s file name, uploader and time.', json: BatchSchema },
+      404: problem(
+        'No batch has that id (type /problems/batch-not-found); or its manifest is stored and its workflow has not started yet (type /problems/batch-not-started, with the extension members batchId, fileName, uploadedBy and uploadedAt): ask again.',
+      ),
+    },
   },
   {
     method: 'GET',

@@ -129,7 +129,8 @@ export class FleetApi extends Construct {
     });
     const role = this.handler.role;
     // What the registered routes call: batch and device streams, the thing and its certificates
-    // (is there something to deprovision?), manifest uploads, reports, and the two workflows.
+    // (is there something to deprovision?), manifest uploads and their listing, reports, and the two
+    // workflows (reads of any run of either; starts of deprovisioning only: an upload starts provisioning).
     // Commands and alarm acknowledgements append to the store (their own streams, device streams).
     props.eventStore.grantStoreAccess(role, 'readWrite');
     // The directory and device views: reads on the projection tables, per table and index.
@@ -138,7 +139,9 @@ export class FleetApi extends Construct {
     // Commands go out through the IoT data plane, on the command request topics only.
     grantIotPublish(role, COMMAND_REQUEST_TOPICS);
     grantIotEndpointLookup(role);
-    grantObjects(role, props.uploads, ['write'], OBJECT_PREFIXES.uploads);
+    // Uploads write manifests; the batch list and a batch's upload facts list manifests/ and HEAD
+    // each one for its metadata (HEAD is s3:GetObject: S3 has no narrower action for it).
+    grantObjects(role, props.uploads, ['read', 'write'], OBJECT_PREFIXES.uploads);
     grantObjects(role, props.reports, ['read'], OBJECT_PREFIXES.reports);
     role.addToPolicy(new iam.PolicyStatement({ actions: ['states:StartExecution'], resources: [props.deprovisioning.stateMachineArn] }));
     const executions = [props.provisioning, props.deprovisioning].map((m) =>

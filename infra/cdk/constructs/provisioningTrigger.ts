@@ -14,7 +14,7 @@ export interface ProvisioningTriggerProps {
   readonly stateMachine: sfn.IStateMachine;
 }
 
-/** The manifest keys the upload API writes (`manifests/b-<uuid>.<format>`), as EventBridge wildcards. */
+/** The manifest keys the upload API writes (`manifests/b-<inverted time>-<random>.<format>`, ADR 0013), as EventBridge wildcards. */
 export const MANIFEST_KEY_WILDCARDS = ['manifests/b-*.csv', 'manifests/b-*.json', 'manifests/b-*.ndjson'] as const;
 
 /** The pattern of the uploads rule; S3 sends its events to the account's default bus. */

@@ -3,7 +3,6 @@ import { ProblemMessage } from '../../components/ProblemMessage.tsx';
 import { navigate } from '../../router.ts';
 import { useApp } from '../../session.tsx';
 import { UploadAborted, uploadManifest } from './manifestUpload.ts';
-import { rememberBatch } from './recentBatches.ts';
 
 const ACCEPT = '.csv,.json,.ndjson,.jsonl,text/csv,application/json,application/x-ndjson';
 
@@ -50,7 +49,6 @@ export const ManifestUploadForm = () => {
         signal: controller.signal,
         onProgress: (sent, total) => setUpload(sent >= total ? { phase: 'starting' } : { phase: 'sending', sent, total }),
       });
-      rememberBatch({ batchId: accepted.batchId, fileName: file.name, uploadedAt: new Date().toISOString(), uploadedBy: session.subject });
       navigate(`/provisioning/${encodeURIComponent(accepted.batchId)}`);
     } catch (err) {
       if (err instanceof UploadAborted) setNotice(err.message);

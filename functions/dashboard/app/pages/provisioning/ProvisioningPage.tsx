@@ -1,4 +1,4 @@
-import { useId, useMemo, useState, type FormEvent } from 'react';
+import { useId, useState, type FormEvent } from 'react';
 import { ProblemMessage } from '../../components/ProblemMessage.tsx';
 import { href, navigate } from '../../router.ts';
 import { useApp } from '../../session.tsx';
@@ -6,7 +6,7 @@ import { BatchProgressPanel } from './BatchProgressPanel.tsx';
 import { BatchReportTable } from './BatchReportTable.tsx';
 import { ManifestUploadForm } from './ManifestUploadForm.tsx';
 import { BatchList } from './BatchList.tsx';
-import { recentBatch } from './recentBatches.ts';
+import type { BatchUploadFacts } from './batchStatus.ts';
 import { useBatchProgress } from './useBatchProgress.ts';
 import { When } from '../../components/When.tsx';
 import './provisioning.css';
@@ -22,7 +22,7 @@ const OpenBatchForm = () => {
     event.preventDefault();
     const id = value.trim();
     if (!BATCH_ID.test(id)) {
-      setError('A batch id is 1 to 64 letters, digits, "_" and "-", like b-6f1c7a52-8f0e-4a43-9d55-0c1b8f5b2a10: paste the batchId the upload answered.');
+      setError('A batch id is 1 to 64 letters, digits, "_" and "-", like b-8217645993210-3f9c0a1b2c3d4e5f: paste the batchId the upload answered.');
       return;
     }
     setError('');
@@ -54,25 +54,35 @@ const OpenBatchForm = () => {
   );
 };
 
+/** Which file, when and by whom, as the server read them from the upload (nothing when it no longer has the manifest). */
+const UploadFacts = ({ upload }: { upload: BatchUploadFacts | undefined }) =>
+  upload?.uploadedAt ? (
+    <>
+      <strong data-testid="batch-file">{upload.fileName ?? 'A manifest without a file name'}</strong>, uploaded <When iso={upload.uploadedAt} />{' '}
+      {upload.uploadedBy ? <>by {upload.uploadedBy}</> : <>to the uploads area directly</>}.{' '}
+    </>
+  ) : null;
+
 /** One batch: live progress until it stops, then the per-row report. */
 const BatchView = ({ batchId }: { batchId: string }) => {
-  const recent = useMemo(() => recentBatch(batchId), [batchId]);
-  const { progress, error, polling } = useBatchProgress(batchId, recent?.uploadedAt);
+  const { batch, waiting, error, polling } = useBatchProgress(batchId);
   return (
     <>
       <p className="batch-meta">
-        {recent ? (
-          <>
-            <strong>{recent.fileName}</strong>, uploaded <When iso={recent.uploadedAt} /> by {recent.uploadedBy}.{' '}
-          </>
-        ) : null}
+        <UploadFacts upload={batch ?? waiting} />
         Batch id <code className="batch-id">{batchId}</code>.
       </p>
       <ProblemMessage error={error} />
       {error && polling ? <p role="status">Trying again every second.</p> : null}
-      {progress ? <BatchProgressPanel progress={progress} /> : !error ? <p role="status">Loading the batch…</p> : null}
-      {progress?.reportKey ? <BatchReportTable batchId={batchId} reportKey={progress.reportKey} /> : null}
-      {progress && progress.status !== 'RUNNING' && !progress.reportKey ? (
+      {waiting && !batch ? (
+        <p role="status" data-testid="batch-waiting">
+          Waiting for its workflow to start: it starts from the upload, normally within seconds. If it has not started a minute after the upload, the upload
+          trigger failed: upload the manifest again.
+        </p>
+      ) : null}
+      {batch ? <BatchProgressPanel progress={batch} /> : !error && !waiting ? <p role="status">Loading the batch…</p> : null}
+      {batch?.reportKey ? <BatchReportTable batchId={batchId} reportKey={batch.reportKey} /> : null}
+      {batch && batch.status !== 'RUNNING' && !batch.reportKey ? (
         <p>This batch stopped before its report was written, so there is no per-row report. Upload the manifest again.</p>
       ) : null}
     </>

@@ -1,5 +1,6 @@
 import type { z } from 'zod';
 import type { BatchProgressSchema } from '../../../../api/openapi/apiSchemas.ts';
+import type { BatchNotStartedSchema, BatchSchema } from '../../../../provisioning/batchListSchemas.ts';
 
 /**
  * A provisioning batch's progress as the API reports it (GET /provisioning/batches/:batchId,
@@ -9,6 +10,16 @@ import type { BatchProgressSchema } from '../../../../api/openapi/apiSchemas.ts'
 /** The server's own response type (a type import: erased from the bundle). */
 export type BatchProgress = z.infer<typeof BatchProgressSchema>;
 export type ExecutionStatus = BatchProgress['status'];
+/** GET /provisioning/batches/:batchId: the progress, with the upload's file name, uploader and time. */
+export type Batch = z.infer<typeof BatchSchema>;
+/** Its 404 while the manifest is stored and the workflow has not started: what the upload stored. */
+export type BatchNotStarted = z.infer<typeof BatchNotStartedSchema>;
+
+/** What both say of the upload. */
+export type BatchUploadFacts = Pick<Batch, 'fileName' | 'uploadedBy' | 'uploadedAt'>;
+
+/** The server's problem type for that 404; typed by its schema, so the two cannot drift apart. */
+export const BATCH_NOT_STARTED: BatchNotStarted['type'] = '/problems/batch-not-started';
 
 /** Polling stops at these: the execution will not change again. */
 export const isTerminal = (status: ExecutionStatus): boolean => status !== 'RUNNING';

@@ -1,11 +1,7 @@
-import { readdirSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ROLES } from '../../functions/api/auth/roles.ts';
 import { LAMBDA_ENV } from '../../functions/lambda/env.ts';
-import { bridgePolicy, bridgePolicyName } from '../../functions/registry/devicePolicy.ts';
 import { ACCESS_TOKEN_VALIDITY, PUBLIC_ROUTES } from '../../infra/cdk/constructs/fleetApi.ts';
-import { BRIDGE_DOCKERFILE, bridgeIdPool, HEALTH_PORT, LWM2M_PORTS } from '../../infra/cdk/constructs/bridgeService.ts';
 import { PROJECTION_TABLE_ENV } from '../../infra/cdk/constructs/projections.ts';
 import type { ProjectionTableName } from '../../functions/projections/projectionTableDesign.ts';
 import { allowedActions, synthesizeFleet, type SynthesizedFleet } from './synthesizedFleet.ts';
@@ -104,6 +100,47 @@ describe('operator API', () => {
     const put = statements.find((s) => asList(s.Action).includes('s3:PutObject'))!;
     expect(put.Resource).toEqual({ 'Fn::Join': ['', [{ 'Fn::GetAtt': [fleet.logicalId(fleet.stack.storage.uploads), 'Arn'] }, '/manifests/*']] });
   });
+
+  it('lets the API Lambda list and HEAD manifests/ (the batch list) and read the runs of its two state machines, on nothing else', () => {
+    // Every S3 and Step Functions grant of the role, one line per action, resource and condition.
+    const grants = fleet
+      .statementsOf(fleet.stack.api.handler.role)
+      .filter((s) => asList(s.Action).some((a) => a.startsWith('s3:') || a.startsWith('states:')))
+      .flatMap((s) => {
+        expect(s.Effect).toBe('Allow');
+        const condition = (s as { Condition?: unknown }).Condition;
+        return asList(s.Action).flatMap((action) =>
+          asList(s.Resource as unknown[]).map((resource) => `${action} ${JSON.stringify(resolvePseudo(resource))}${condition ? ` if ${JSON.stringify(condition)}` : ''}`),
+        );
+      })
+      .sort();
+    const bucket = (b: typeof fleet.stack.storage.uploads) => ({ 'Fn::GetAtt': [fleet.logicalId(b), 'Arn'] });
+    const objects = (b: typeof fleet.stack.storage.uploads, prefix: string) => ({ 'Fn::Join': ['', [bucket(b), `/${prefix}*`]] });
+    const { uploads, reports } = fleet.stack.storage;
+    const runsOf = (machine: typeof fleet.stack.provisioning.stateMachine) => ({
+      'Fn::Join': ['', [`arn:${TEST_ENV.partition}:states:${TEST_ENV.region}:${TEST_ENV.accountId}:execution:`, { 'Fn::GetAtt': [fleet.logicalId(machine), 'Name'] }, ':*']],
+    });
+    const { provisioning, deprovisioning } = fleet.stack;
+    expect(grants).toEqual(
+      [
+        // Upload (put, and a failed streamed put cleans up its parts); HEAD each listed manifest for its metadata.
+        `s3:AbortMultipartUpload ${JSON.stringify(objects(uploads, 'manifests/'))}`,
+        `s3:PutObject ${JSON.stringify(objects(uploads, 'manifests/'))}`,
+        `s3:GetObject ${JSON.stringify(objects(uploads, 'manifests/'))}`,
+        // The batch list and one batch's manifest: ListObjectsV2 under manifests/ only.
+        `s3:ListBucket ${JSON.stringify(bucket(uploads))} if ${JSON.stringify({ StringLike: { 's3:prefix': ['manifests/*'] } })}`,
+        // Reports.
+        `s3:GetObject ${JSON.stringify(objects(reports, 'batches/'))}`,
+        `s3:ListBucket ${JSON.stringify(bucket(reports))} if ${JSON.stringify({ StringLike: { 's3:prefix': ['batches/*'] } })}`,
+        // Progress (one batch and every batch listed) and deprovisioning runs; only deprovisioning is started here.
+        `states:DescribeExecution ${JSON.stringify(runsOf(provisioning.stateMachine))}`,
+        `states:GetExecutionHistory ${JSON.stringify(runsOf(provisioning.stateMachine))}`,
+        `states:DescribeExecution ${JSON.stringify(runsOf(deprovisioning.stateMachine))}`,
+        `states:GetExecutionHistory ${JSON.stringify(runsOf(deprovisioning.stateMachine))}`,
+        `states:StartExecution ${JSON.stringify({ Ref: fleet.logicalId(deprovisioning.stateMachine) })}`,
+      ].sort(),
+    );
+  });
 });
 
 describe('the API Lambda on the projection tables', () => {
@@ -141,89 +178,5 @@ describe('the API Lambda on the projection tables', () => {
         `dynamodb:Query ${JSON.stringify(index('commandAudit', 'byTime'))}`,
       ].sort(),
     );
-  });
-});
-
-describe('LwM2M bridge service', () => {
-  it('listens on UDP 5683 and 5684 behind an internet-facing NLB, forwarding to the service with HTTP health checks', () => {
-    const nlb = fleet.resources[fleet.logicalId(fleet.stack.bridge.loadBalancer)]!.Properties!;
-    expect(nlb).toMatchObject({ Type: 'network', Scheme: 'internet-facing' });
-    const listeners = fleet.ofType('AWS::ElasticLoadBalancingV2::Listener').map(([, l]) => l.Properties!);
-    expect(listeners.map((l) => [l.Protocol, l.Port]).sort()).toEqual([
-      ['UDP', LWM2M_PORTS.coap],
-      ['UDP', LWM2M_PORTS.coaps],
-    ]);
-    const groups = fleet.ofType('AWS::ElasticLoadBalancingV2::TargetGroup').map(([, g]) => g.Properties!);
-    expect(groups.map((g) => [g.Protocol, g.Port, g.TargetType]).sort()).toEqual([
-      ['UDP', LWM2M_PORTS.coap, 'ip'],
-      ['UDP', LWM2M_PORTS.coaps, 'ip'],
-    ]);
-    for (const g of groups) expect(g).toMatchObject({ HealthCheckProtocol: 'HTTP', HealthCheckPort: String(HEALTH_PORT), HealthCheckPath: '/health' });
-    const service = fleet.resources[fleet.logicalId(fleet.stack.bridge.service)]!.Properties!;
-    expect(asList(service.LoadBalancers as { ContainerPort: number }[]).map((l) => l.ContainerPort).sort()).toEqual([LWM2M_PORTS.coap, LWM2M_PORTS.coaps]);
-    expect(service).toMatchObject({ LaunchType: 'FARGATE', NetworkConfiguration: { AwsvpcConfiguration: { AssignPublicIp: 'DISABLED' } } });
-  });
-
-  it('opens only the LwM2M ports to the world, and the tasks only to the load balancer', () => {
-    const groups = fleet.ofType('AWS::EC2::SecurityGroup').map(([, g]) => g.Properties!);
-    const open = groups.flatMap((g) => asList(g.SecurityGroupIngress as { CidrIp?: string; IpProtocol: string; FromPort: number }[])).filter((r) => r.CidrIp === '0.0.0.0/0');
-    expect(open.map((r) => [r.IpProtocol, r.FromPort]).sort()).toEqual([
-      ['udp', LWM2M_PORTS.coap],
-      ['udp', LWM2M_PORTS.coaps],
-    ]);
-    const taskIngress = fleet.ofType('AWS::EC2::SecurityGroupIngress').map(([, r]) => r.Properties!);
-    expect(taskIngress.every((r) => r.SourceSecurityGroupId !== undefined && r.CidrIp === undefined)).toBe(true);
-    expect(taskIngress.map((r) => [r.IpProtocol, r.FromPort]).sort()).toEqual([
-      ['tcp', HEALTH_PORT],
-      ['udp', LWM2M_PORTS.coap],
-      ['udp', LWM2M_PORTS.coaps],
-    ]);
-  });
-
-  it('scales the service on CPU between its minimum and the size of the bridge identity pool', () => {
-    const target = fleet.ofType('AWS::ApplicationAutoScaling::ScalableTarget').map(([, t]) => t.Properties!);
-    expect(target).toEqual([expect.objectContaining({ MinCapacity: 2, MaxCapacity: 6, ScalableDimension: 'ecs:service:DesiredCount' })]);
-    const policy = fleet.ofType('AWS::ApplicationAutoScaling::ScalingPolicy').map(([, p]) => p.Properties!);
-    expect(policy).toEqual([
-      expect.objectContaining({
-        PolicyType: 'TargetTrackingScaling',
-        TargetTrackingScalingPolicyConfiguration: expect.objectContaining({ TargetValue: 60, PredefinedMetricSpecification: { PredefinedMetricType: 'ECSServiceAverageCPUUtilization' } }) as unknown,
-      }),
-    ]);
-    expect(fleet.stack.bridge.bridgePolicies).toHaveLength(6);
-  });
-
-  it('deploys one IoT policy per bridge identity, exactly bridgePolicy() of functions/registry/devicePolicy.ts, retained', () => {
-    const policies = fleet.ofType('AWS::IoT::Policy').filter(([, p]) => String(p.Properties!.PolicyName).startsWith('lwm2m-bridge-'));
-    expect(policies.map(([, p]) => p.Properties!.PolicyName).sort()).toEqual(bridgeIdPool(6).map(bridgePolicyName).sort());
-    for (const [, p] of policies) {
-      const id = String(p.Properties!.PolicyName).slice('lwm2m-bridge-'.length);
-      expect(p.DeletionPolicy).toBe('Retain');
-      expect(resolvePseudo(p.Properties!.PolicyDocument)).toEqual(bridgePolicy(id, TEST_ENV));
-    }
-  });
-
-  it('runs the container built from the bridge Dockerfile (arm64), reading secrets from the credentials bucket, not the environment', () => {
-    const task = fleet.resources[fleet.logicalId(fleet.stack.bridge.taskDefinition)]!.Properties!;
-    expect(task).toMatchObject({ RequiresCompatibilities: ['FARGATE'], RuntimePlatform: { CpuArchitecture: 'ARM64' } });
-    const [container] = asList(task.ContainerDefinitions as { Environment: { Name: string }[]; ReadonlyRootFilesystem: boolean; PortMappings: unknown[] }[]);
-    expect(container!.ReadonlyRootFilesystem).toBe(true);
-    expect(container!.Environment.map((e) => e.Name)).not.toContain(LAMBDA_ENV.credentialsKeyArn);
-    // Staged, not built: the assets manifest names the Dockerfile and the staged context.
-    const manifest = JSON.parse(readFileSync(join(fleet.outdir, `${fleet.stack.stackName}.assets.json`), 'utf8')) as {
-      dockerImages: Record<string, { source: { directory: string; dockerFile: string; platform: string } }>;
-    };
-    const images = Object.values(manifest.dockerImages);
-    expect(images.map((i) => [i.source.dockerFile, i.source.platform])).toEqual([[BRIDGE_DOCKERFILE, 'linux/arm64']]);
-    const context = readdirSync(join(fleet.outdir, images[0]!.source.directory)).sort();
-    expect(context).toEqual(expect.arrayContaining(['events', 'functions', 'package-lock.json', 'package.json', 'schemas']));
-    for (const leftOut of ['node_modules', '.git', 'cdk.out', 'workflows']) expect(context).not.toContain(leftOut);
-    // Of the tests, only the stand-in package npm ci needs goes into the image's build context.
-    const contextDir = join(fleet.outdir, images[0]!.source.directory);
-    expect(readdirSync(join(contextDir, 'test'))).toEqual(['support']);
-    expect(readdirSync(join(contextDir, 'test', 'support'))).toEqual(['no-aead-crypto']);
-    const taskRole = fleet.stack.bridge.taskDefinition.taskRole as never;
-    const actions = allowedActions(fleet.statementsOf(taskRole));
-    expect(actions).toEqual(['iot:DescribeEndpoint', 'kms:Decrypt', 's3:GetObject', 's3:ListBucket']);
   });
 });
