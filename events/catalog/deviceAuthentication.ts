@@ -24,6 +24,18 @@ const PrintableText = (max: number) =>
     .max(max)
     .regex(/^[\x21-\x7e]+$/, 'printable ASCII, other bytes escaped as \\xNN');
 
+/*
+ * The fields below are shared with the bridge message that carries a refusal to the backend
+ * (schemas/bridge/authenticationMessages.ts), so the two cannot drift apart. A stored event's shape
+ * is never edited: change these only together with a new event version.
+ */
+/** A claimed PSK identity, printable (functions/dtls printableIdentity). */
+export const AuthenticationIdentity = PrintableText(128);
+/** An endpoint name a session tried to register as, printable. */
+export const AuthenticationEndpoint = PrintableText(256);
+/** Where an attempt came from. */
+export const AuthenticationRemote = z.object({ address: z.string().min(1).max(64), port: z.number().int().min(0).max(65535) });
+
 export const DeviceAuthenticationFailed = defineEvent(
   'DeviceAuthenticationFailed',
   1,
@@ -31,15 +43,15 @@ export const DeviceAuthenticationFailed = defineEvent(
     /** The device the claimed identity (or the session) belongs to, when it is one the fleet knows. */
     thingName: ThingName.optional(),
     /** The PSK identity the peer claimed in its handshake. */
-    identity: PrintableText(128),
+    identity: AuthenticationIdentity,
     reason: z.enum(AUTHENTICATION_FAILURE_REASONS),
     transport: z.literal('coaps'),
     /** The LwM2M server (bridge) that refused it. */
     bridgeId: z.string().min(1),
     /** Where the (last) attempt came from. The DTLS cookie exchange has proven the address answers. */
-    remote: z.object({ address: z.string().min(1).max(64), port: z.number().int().min(0).max(65535) }),
+    remote: AuthenticationRemote,
     /** endpoint-mismatch: the endpoint name the session tried to register as. */
-    endpoint: PrintableText(256).optional(),
+    endpoint: AuthenticationEndpoint.optional(),
     /**
      * How many refused attempts this event stands for: 1 when recorded as it happened, more when a
      * burst was rate limited and is summed up here (first and last attempt times bound it).

@@ -1,4 +1,5 @@
 import { EventEmitter } from 'node:events';
+import { BridgeAuthenticationFailed } from '../../schemas/bridge/authenticationMessages.ts';
 import { BridgeBootstrapResult, BridgeDeregister, BridgeRegister, BridgeStatus, BridgeUpdate } from '../../schemas/bridge/bridgeEvents.ts';
 import type { BootstrapDelivery } from '../../schemas/bridge/bootstrapMessages.ts';
 import { CommandResponseMessage, type CommandRequestMessage } from '../../schemas/bridge/commandMessages.ts';
@@ -86,6 +87,12 @@ export interface Bridge {
   readonly server: Lwm2mServer;
   readonly events: EventEmitter<BridgeEvents>;
   stats(): BridgeStats;
+  /**
+   * Publishes a report of peers its LwM2M server refused on `dt/lwm2m-bridge/<bridgeId>/auth-failed`.
+   * Resolves on PUBACK; rejects when the report does not fit its schema, the link is closed, or the
+   * publish fails. The caller rate limits (functions/dtls/authenticationFailureLimiter.ts).
+   */
+  reportAuthenticationFailure(report: BridgeAuthenticationFailed): Promise<void>;
   /** Fails what waits for sleeping devices, closes the server it started, publishes `offline`, disconnects. */
   close(): Promise<void>;
 }
@@ -235,6 +242,25 @@ class LwM2mMqttBridge implements Bridge {
     );
     this.publishing.add(sent);
     void sent.finally(() => this.publishing.delete(sent));
+  }
+
+  async reportAuthenticationFailure(report: BridgeAuthenticationFailed): Promise<void> {
+    const body = JSON.stringify(BridgeAuthenticationFailed.parse(report));
+    if (this.link === undefined || this.linkClosed) throw new Error(`bridge ${this.bridgeId} has closed its MQTT connection: the auth-failed report was not sent`);
+    const sent = this.link.publish(topics.bridgeAuthFailed(this.bridgeId), body).then(
+      () => {
+        this.counters.mqtt.published += 1;
+      },
+      (error: unknown) => {
+        this.counters.mqtt.publishFailures += 1;
+        throw error;
+      },
+    );
+    // close() waits for it as for every other publish, so a summary sent at shutdown goes out before `offline`.
+    const tracked = sent.catch(() => undefined);
+    this.publishing.add(tracked);
+    void tracked.finally(() => this.publishing.delete(tracked));
+    await sent;
   }
 
   private onMessage(topic: string, payload: Buffer): void {

@@ -1,8 +1,9 @@
 import { z } from 'zod';
 
 /**
- * One message a bridge published, as the IoT rules on `dt/lwm2m-bridge/+/+/+` and
- * `dt/lwm2m-bridge/+/status` (infra/cdk/constructs/bridgeTraffic.ts) hand it to a Lambda:
+ * One message a bridge published, as the IoT rules on `dt/lwm2m-bridge/+/+/+`,
+ * `dt/lwm2m-bridge/+/status` and `dt/lwm2m-bridge/+/auth-failed`
+ * (infra/cdk/constructs/bridgeTraffic.ts) hand it to a Lambda:
  *
  *   SELECT topic() AS topic, clientid() AS clientId, encode(*, 'base64') AS payloadBase64,
  *          timestamp() AS receivedAt FROM '<filter>'

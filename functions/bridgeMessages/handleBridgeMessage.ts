@@ -8,6 +8,7 @@ import { bootstrapExecution, bootstrapRequestTrigger, credentialsNeed, registrat
 import { bridgeActor, derivedEvent } from '../shared/derivedEvent.ts';
 import { messageIdOf } from '../ingestion/decodeDeviceMessage.ts';
 import { parseInput } from '../shared/middleware/parseInput.ts';
+import { authenticationFailed } from './bridgeAuthenticationFailed.ts';
 import { refusalAppend } from './bridgeRefusal.ts';
 import { sessionsLost } from './bridgeStatus.ts';
 import type { BridgeMessageDeps } from './bridgePorts.ts';
@@ -34,7 +35,7 @@ export interface Handling {
   readonly messageId: string;
 }
 
-type DeviceRead = Exclude<ReadBridgeMessage, { kind: 'refused' } | { kind: 'status' }>;
+type DeviceRead = Exclude<ReadBridgeMessage, { kind: 'refused' } | { kind: 'status' } | { kind: 'auth-failed' }>;
 
 const refuse = async (h: Handling, r: { bridgeId: string | undefined; thingName: string | undefined; stage: 'topic' | 'decode' | 'validate' | 'unknown-device'; reason: string }): Promise<BridgeMessageResult> => {
   await h.deps.events.append(refusalAppend({ ...r, topic: h.topic, payload: h.payload, receivedAt: h.receivedAt, messageId: h.messageId }));
@@ -175,6 +176,8 @@ export const routeBridgeMessage = async (deps: BridgeMessageDeps, m: BridgeRuleM
       return refuse(h, read);
     case 'status':
       return sessionsLost(h, read);
+    case 'auth-failed':
+      return authenticationFailed(h, read);
     default:
       return deviceMessage(h, read);
   }
@@ -185,8 +188,9 @@ export const routeBridgeMessage = async (deps: BridgeMessageDeps, m: BridgeRuleM
  * `dt/lwm2m-bridge/#` (AWS) and the embedded broker's onPublish for bridge identities. Registrations,
  * updates and de-registrations become device facts attributed to the bridge; notify and send go
  * through ingestion as device state; a bootstrap result is recorded for the workflow; an offline
- * status ends every session the bridge held; a registration without MQTT credentials starts the
- * bootstrap workflow. A message that fails its contract is kept as MessageRejected.
+ * status ends every session the bridge held; a report of refused DTLS peers becomes
+ * DeviceAuthenticationFailed; a registration without MQTT credentials starts the bootstrap
+ * workflow. A message that fails its contract is kept as MessageRejected.
  */
 export const handleBridgeMessage = (deps: BridgeMessageDeps) =>
   middy<BridgeRuleMessage, BridgeMessageResult>()

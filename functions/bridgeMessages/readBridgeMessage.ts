@@ -1,4 +1,5 @@
 import type { z } from 'zod';
+import { BridgeAuthenticationFailed } from '../../schemas/bridge/authenticationMessages.ts';
 import {
   BRIDGE_EVENT_SCHEMAS,
   BridgeStatus,
@@ -21,6 +22,8 @@ export type ReadBridgeMessage =
   /** notify / send: SenML CBOR for the ingestion path, which decodes (and may refuse) it. */
   | { readonly kind: 'data'; readonly bridgeId: string; readonly thingName: string; readonly event: 'notify' | 'send' }
   | { readonly kind: 'status'; readonly bridgeId: string; readonly body: BridgeStatus }
+  /** Peers the bridge's LwM2M server refused (rate limited there), about no device the topic could name. */
+  | { readonly kind: 'auth-failed'; readonly bridgeId: string; readonly body: BridgeAuthenticationFailed }
   | {
       readonly kind: 'refused';
       /** Where the refusal is kept: the sending bridge's stream, or nowhere attributable. */
@@ -58,8 +61,11 @@ export const readBridgeMessage = (m: { readonly topic: string; readonly clientId
   const thingName = route && 'thingName' in route ? route.thingName : undefined;
   const refuse = (stage: 'topic' | 'decode' | 'validate', reason: string): ReadBridgeMessage => ({ kind: 'refused', bridgeId: sender, thingName, stage, reason });
   if (sender === undefined) return refuse('topic', `the sender ${JSON.stringify(m.clientId)} is not a bridge (bridge:<bridgeId>): only bridges publish bridge events`);
-  if (route === undefined || (route.kind !== 'bridge-event' && route.kind !== 'bridge-status')) {
-    return refuse('topic', `topic ${m.topic} is not a bridge event (dt/lwm2m-bridge/<bridgeId>/<event>/<thingName>) or status (dt/lwm2m-bridge/<bridgeId>/status)`);
+  if (route === undefined || (route.kind !== 'bridge-event' && route.kind !== 'bridge-status' && route.kind !== 'bridge-auth-failed')) {
+    return refuse(
+      'topic',
+      `topic ${m.topic} is not a bridge event (dt/lwm2m-bridge/<bridgeId>/<event>/<thingName>), status (dt/lwm2m-bridge/<bridgeId>/status) or refusal report (dt/lwm2m-bridge/<bridgeId>/auth-failed)`,
+    );
   }
   if (route.bridgeId !== sender) return refuse('topic', `bridge ${sender} published under bridge ${route.bridgeId}'s topic: a bridge reports only as itself`);
 
@@ -75,6 +81,14 @@ export const readBridgeMessage = (m: { readonly topic: string; readonly clientId
     if (!status.success) return refuse('validate', `not a bridge status: ${issues(status.error)}`);
     if (status.data.bridgeId !== sender) return refuse('validate', `the status names bridge ${status.data.bridgeId} on bridge ${sender}'s topic`);
     return { kind: 'status', bridgeId: sender, body: status.data };
+  }
+  if (route.kind === 'bridge-auth-failed') {
+    const report = BridgeAuthenticationFailed.safeParse(json.value);
+    if (!report.success) return refuse('validate', `not a bridge auth-failed message: ${issues(report.error)}`);
+    if (Date.parse(report.data.firstAttemptAt) > Date.parse(report.data.lastAttemptAt)) {
+      return refuse('validate', `the auth-failed message's firstAttemptAt ${report.data.firstAttemptAt} is after its lastAttemptAt ${report.data.lastAttemptAt}`);
+    }
+    return { kind: 'auth-failed', bridgeId: sender, body: report.data };
   }
   // notify and send returned above.
   const event = route.event as keyof typeof BRIDGE_EVENT_SCHEMAS;

@@ -11,8 +11,8 @@ import { stepFunctionsBootstrapStarter } from './startBootstrapExecution.ts';
 
 const OUTCOME_METRIC = { recorded: 'BridgeMessagesRecorded', ingested: 'BridgeMessagesIngested', rejected: 'BridgeMessagesRejected' } as const;
 
-// Composition root of the bridge rules' Lambda action (dt/lwm2m-bridge/+/+/+ and
-// dt/lwm2m-bridge/+/status): config and clients once per container.
+// Composition root of the bridge rules' Lambda action (dt/lwm2m-bridge/+/+/+,
+// dt/lwm2m-bridge/+/status and dt/lwm2m-bridge/+/auth-failed): config and clients once per container.
 
 export const handler = observed(
   handleBridgeMessage(

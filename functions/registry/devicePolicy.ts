@@ -108,7 +108,8 @@ export const devicePolicy = (arn: ArnContext = EMBEDDED_ARN): PolicyDocument => 
 
 /**
  * The policy of one bridge: more than a device (it relays for every device it holds), and nothing
- * beyond that: its own `dt/lwm2m-bridge/<bridgeId>/...` topics, the command requests of all
+ * beyond that: its own `dt/lwm2m-bridge/<bridgeId>/...` topics (device events, status, and the
+ * auth-failed reports of peers its LwM2M server refused), the command requests of all
  * devices with their responses, and its own bootstrap responses. It cannot publish device data
  * (`dt/lwm2m/...`): what it learns about a device travels as a bridge event and is attributed to
  * the bridge. One policy per bridge, with the bridge id written in, since a bridge id is not a

@@ -42,6 +42,13 @@ export type DeviceDataType = (typeof DEVICE_DATA_TYPES)[number];
 export const BRIDGE_EVENTS = ['register', 'update', 'deregister', 'notify', 'send', 'bootstrap-request', 'bootstrap-result'] as const;
 export type BridgeEvent = (typeof BRIDGE_EVENTS)[number];
 
+/**
+ * What a bridge reports about peers that failed to prove they are devices:
+ * `dt/lwm2m-bridge/<bridgeId>/auth-failed`. A level of the bridge, not of a thing: the claimed
+ * identity need not be any thing's name (or a valid topic level at all), so it travels in the payload.
+ */
+export const BRIDGE_AUTH_FAILED = 'auth-failed';
+
 export class TopicError extends Error {
   override name = 'TopicError';
 }
@@ -121,6 +128,7 @@ export const topics = {
   bridgeEvent: (bridgeId: string, event: BridgeEvent, thingName: string) =>
     `${DT}/${BRIDGE_APP}/${assertBridgeId(bridgeId)}/${assertBridgeEvent(event)}/${assertDeviceThingName(thingName)}`,
   bridgeStatus: (bridgeId: string) => `${DT}/${BRIDGE_APP}/${assertBridgeId(bridgeId)}/status`,
+  bridgeAuthFailed: (bridgeId: string) => `${DT}/${BRIDGE_APP}/${assertBridgeId(bridgeId)}/${BRIDGE_AUTH_FAILED}`,
   bootstrapResponse: (bridgeId: string, thingName: string) =>
     `${CMD}/${BRIDGE_APP}/${assertBridgeId(bridgeId)}/bootstrap/${assertDeviceThingName(thingName)}`,
 } as const;
@@ -135,6 +143,7 @@ export const topicFilters = {
   allCommandResponses: `${CMD}/${DEVICE_APP}/+/res/+`,
   allBridgeEvents: `${DT}/${BRIDGE_APP}/+/+/+`,
   allBridgeStatus: `${DT}/${BRIDGE_APP}/+/status`,
+  allBridgeAuthFailures: `${DT}/${BRIDGE_APP}/+/${BRIDGE_AUTH_FAILED}`,
   bootstrapResponsesFor: (bridgeId: string) => `${CMD}/${BRIDGE_APP}/${assertBridgeId(bridgeId)}/bootstrap/+`,
 } as const;
 
@@ -144,6 +153,7 @@ export type ParsedTopic =
   | { kind: 'command-response'; thingName: string; commandId: string }
   | { kind: 'bridge-event'; bridgeId: string; event: BridgeEvent; thingName: string }
   | { kind: 'bridge-status'; bridgeId: string }
+  | { kind: 'bridge-auth-failed'; bridgeId: string }
   | { kind: 'bootstrap-response'; bridgeId: string; thingName: string };
 
 export type TopicKind = ParsedTopic['kind'];
@@ -172,6 +182,7 @@ export const parseTopic = (topic: string): ParsedTopic | undefined => {
   }
   if (prefix === DT && app === BRIDGE_APP && a !== undefined && isBridgeId(a)) {
     if (levels.length === 4 && b === 'status') return { kind: 'bridge-status', bridgeId: a };
+    if (levels.length === 4 && b === BRIDGE_AUTH_FAILED) return { kind: 'bridge-auth-failed', bridgeId: a };
     if (levels.length === 5 && b !== undefined && c !== undefined) {
       if (!(BRIDGE_EVENTS as readonly string[]).includes(b) || !isDeviceThingName(c)) return undefined;
       return { kind: 'bridge-event', bridgeId: a, event: b as BridgeEvent, thingName: c };
@@ -261,6 +272,16 @@ export const TOPIC_CATALOG: readonly TopicSpec[] = [
     qos: 1,
     retained: true,
     purpose: 'bridge online (published on connect) or offline (its last will), so commands to its devices stop',
+  },
+  {
+    kind: 'bridge-auth-failed',
+    pattern: 'dt/lwm2m-bridge/<bridgeId>/auth-failed',
+    publishers: ['bridge'],
+    subscribers: ['backend'],
+    contentType: 'application/json',
+    qos: 1,
+    retained: false,
+    purpose: 'peers its LwM2M server refused (wrong PSK, unknown identity, endpoint mismatch), rate limited per identity',
   },
   {
     kind: 'bootstrap-response',

@@ -58,3 +58,40 @@ describe('reading a bridge message', () => {
     expect(read(topics.bridgeStatus('b1'), json({ bridgeId: 'b1', status: 'sleeping' }))).toMatchObject({ kind: 'refused', stage: 'validate' });
   });
 });
+
+describe('reading a bridge auth-failed message', () => {
+  const report = {
+    thingName: 'lamp-1',
+    identity: 'lamp-1',
+    reason: 'bad-psk',
+    transport: 'coaps',
+    remote: { address: '192.0.2.7', port: 40001 },
+    attempts: 3,
+    firstAttemptAt: at,
+    lastAttemptAt: '2026-11-24T12:00:40.000Z',
+  };
+
+  it('reads the report of refused peers, which names no device in its topic', () => {
+    expect(read(topics.bridgeAuthFailed('b1'), json(report))).toEqual({ kind: 'auth-failed', bridgeId: 'b1', body: report });
+    const stranger = { identity: 'stranger\\x00', reason: 'unknown-identity', transport: 'coaps', remote: report.remote, attempts: 1, firstAttemptAt: at, lastAttemptAt: at };
+    expect(read(topics.bridgeAuthFailed('b1'), json(stranger))).toEqual({ kind: 'auth-failed', bridgeId: 'b1', body: stranger });
+  });
+
+  it.each([
+    ['no attempts', { attempts: 0 }, /attempts/],
+    ['an unknown reason', { reason: 'bored' }, /reason/],
+    ['an identity that is not printable', { identity: 'lamp 1' }, /identity: printable ASCII/],
+    ['a thing name that is none', { thingName: 'lamp/1' }, /thingName/],
+    ['key material it must never carry', { psk: '00ff' }, /psk/],
+    ['a last attempt before the first', { lastAttemptAt: '2026-11-24T11:59:00.000Z' }, /firstAttemptAt .* is after its lastAttemptAt/],
+  ])('refuses at the validate stage %s', (_label, change, reason) => {
+    const refused = read(topics.bridgeAuthFailed('b1'), json({ ...report, ...change }));
+    expect(refused).toMatchObject({ kind: 'refused', stage: 'validate', bridgeId: 'b1', thingName: undefined });
+    expect(refused.kind === 'refused' && refused.reason).toMatch(reason);
+  });
+
+  it('refuses another bridge\'s auth-failed topic and bytes that are not JSON', () => {
+    expect(read(topics.bridgeAuthFailed('b2'), json(report))).toMatchObject({ kind: 'refused', stage: 'topic', bridgeId: 'b1' });
+    expect(read(topics.bridgeAuthFailed('b1'), Buffer.from('attempts=3'))).toMatchObject({ kind: 'refused', stage: 'decode' });
+  });
+});

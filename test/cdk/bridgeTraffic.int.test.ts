@@ -40,13 +40,14 @@ const traffic = () => fleet.stack.bridgeTraffic;
 const fnArn = (h: HandlerFunction) => ({ 'Fn::GetAtt': [fleet.logicalId(h.fn), 'Arn'] });
 
 describe('bridge traffic rules', () => {
-  it('send bridge events and statuses to the bridge-message handler and command answers to the command-answer handler, base64 in the SQL', () => {
-    expect(traffic().rules).toHaveLength(3);
+  it('send bridge events, statuses and auth-failed reports to the bridge-message handler and command answers to the command-answer handler, base64 in the SQL', () => {
+    expect(traffic().rules).toHaveLength(4);
     const byName: Record<string, RulePayload> = Object.fromEntries(traffic().rules.map((r): [string, RulePayload] => [r.ruleName ?? '', payloadOf(r)]));
-    expect(Object.keys(byName).sort()).toEqual(['lwm2m_bridge_events', 'lwm2m_bridge_status', 'lwm2m_command_answers']);
+    expect(Object.keys(byName).sort()).toEqual(['lwm2m_bridge_auth_failures', 'lwm2m_bridge_events', 'lwm2m_bridge_status', 'lwm2m_command_answers']);
     const sql = (filter: string) => `SELECT encode(*, 'base64') AS payloadBase64, topic() AS topic, clientid() AS clientId, timestamp() AS receivedAt FROM '${filter}'`;
     expect(byName.lwm2m_bridge_events).toMatchObject({ Sql: sql('dt/lwm2m-bridge/+/+/+'), Actions: [{ Lambda: { FunctionArn: fnArn(traffic().bridgeMessages) } }] });
     expect(byName.lwm2m_bridge_status).toMatchObject({ Sql: sql('dt/lwm2m-bridge/+/status'), Actions: [{ Lambda: { FunctionArn: fnArn(traffic().bridgeMessages) } }] });
+    expect(byName.lwm2m_bridge_auth_failures).toMatchObject({ Sql: sql('dt/lwm2m-bridge/+/auth-failed'), Actions: [{ Lambda: { FunctionArn: fnArn(traffic().bridgeMessages) } }] });
     expect(byName.lwm2m_command_answers).toMatchObject({ Sql: sql('cmd/lwm2m/+/res/+'), Actions: [{ Lambda: { FunctionArn: fnArn(traffic().commandAnswers) } }] });
     for (const payload of Object.values(byName)) expect(payload).toMatchObject({ AwsIotSqlVersion: '2016-03-23', RuleDisabled: false });
   });
@@ -78,6 +79,7 @@ describe('bridge traffic rules', () => {
     const published = [
       ...BRIDGE_EVENTS.map((e) => topics.bridgeEvent('aws-1', e, 'meter-1')),
       topics.bridgeStatus('aws-1'),
+      topics.bridgeAuthFailed('aws-1'),
       topics.commandResponse('meter-1', 'c-0001'),
     ];
     for (const topic of published) expect({ topic, rules: filters.filter((f) => filterMatches(f, topic)).length }).toEqual({ topic, rules: 1 });
@@ -98,7 +100,7 @@ describe('bridge traffic rules', () => {
       });
     }
     const permissions = fleet.ofType('AWS::Lambda::Permission').filter(([, p]) => JSON.stringify(p.Properties!.FunctionName) === JSON.stringify(fnArn(traffic().bridgeMessages)));
-    expect(permissions).toHaveLength(2);
+    expect(permissions).toHaveLength(3);
   });
 });
 

@@ -1,7 +1,9 @@
 import { App, Stack } from 'aws-cdk-lib';
 import { describe, expect, it } from 'vitest';
-import { devicePolicy } from '../../functions/registry/devicePolicy.ts';
-import { devicePolicyFor } from '../../infra/cdk/devicePolicyDocument.ts';
+import { bridgePolicy, devicePolicy, iotResources } from '../../functions/registry/devicePolicy.ts';
+import { compilePolicy, type PolicyDocument } from '../../functions/registry/policyEvaluator.ts';
+import { topics } from '../../schemas/topics/topics.ts';
+import { bridgePolicyFor, devicePolicyFor } from '../../infra/cdk/devicePolicyDocument.ts';
 import { resolvePseudo } from './templateValues.ts';
 
 describe('device policy in the CDK app', () => {
@@ -17,5 +19,20 @@ describe('device policy in the CDK app', () => {
     expect(text).toContain('${iot:Connection.Thing.ThingName}');
     expect(text).not.toContain('placeholder');
     expect(text).toContain('{"Ref":"AWS::AccountId"}');
+  });
+});
+
+describe('bridge policy in the CDK app', () => {
+  const known = { partition: 'aws', region: 'ap-southeast-2', accountId: '210987654321' };
+
+  it('is bridgePolicy() with the stack’s ARNs, and lets the bridge publish its auth-failed reports and no other bridge’s', () => {
+    const stack = new Stack(new App(), 'KnownBridge', { env: { account: known.accountId, region: known.region } });
+    const document = resolvePseudo(stack.resolve(bridgePolicyFor(stack, 'fargate-1'))) as PolicyDocument;
+    expect(document).toEqual(bridgePolicy('fargate-1', known));
+    const r = iotResources(known);
+    const bridge = compilePolicy(document, { thingName: 'bridge:fargate-1', clientId: 'bridge:fargate-1', isAttached: true });
+    expect(bridge.allows('iot:Publish', r.topic(topics.bridgeAuthFailed('fargate-1')))).toBe(true);
+    expect(bridge.allows('iot:Publish', r.topic(topics.bridgeAuthFailed('fargate-2')))).toBe(false);
+    expect(bridge.allows('iot:Receive', r.topic(topics.bridgeAuthFailed('fargate-1')))).toBe(false);
   });
 });

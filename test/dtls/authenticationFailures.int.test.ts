@@ -1,6 +1,7 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import { DeviceAuthenticationFailed } from '../../events/catalog/index.ts';
 import type { StoredEvent } from '../../events/envelope.ts';
+import { createAuthenticationFailureLimiter, type AuthenticationFailureReport } from '../../functions/dtls/authenticationFailureLimiter.ts';
 import {
   authenticationFailureOf,
   createAuthenticationFailureRecorder,
@@ -164,7 +165,7 @@ describe('the authentication failure recorder', () => {
   });
 
   it('many identities: maxTracked and maxEventsPerWindow bound what is kept; the rest is counted', async () => {
-    const { recorder, scheduler, all, logged } = setUp({ maxTracked: 20, maxEventsPerWindow: 10 });
+    const { recorder, scheduler, all, logged } = setUp({ maxTracked: 20, maxReportsPerWindow: 10 });
     for (let i = 0; i < 100; i++) recorder.record({ reason: 'unknown-identity', identity: `random-${i}`, remote });
     await recorder.settled();
     expect(await all()).toHaveLength(10);
@@ -192,12 +193,58 @@ describe('the authentication failure recorder', () => {
     const { recorder, logged } = setUp({ append: () => Promise.reject(new Error('disk full')) });
     expect(() => recorder.record({ reason: 'bad-psk', identity: 'lamp-1', thingName: 'lamp-1', remote })).not.toThrow();
     await recorder.settled();
-    expect(recorder.stats()).toMatchObject({ recorded: 0, appendFailures: 1, dropped: 1 });
-    expect(logged).toEqual([expect.objectContaining({ level: 'error', details: { streamId: 'device-lamp-1', err: 'disk full' } })]);
+    expect(recorder.stats()).toMatchObject({ recorded: 0, sinkFailures: 1, dropped: 1 });
+    expect(logged).toEqual([expect.objectContaining({ level: 'error', details: { reason: 'bad-psk', identity: 'lamp-1', attempts: 1, err: 'disk full' } })]);
   });
 
   it('refuses nonsense limits with the option named', () => {
     expect(() => setUp({ windowMs: 0 })).toThrow('windowMs must be a positive integer');
     expect(() => setUp({ maxTracked: 1.5 })).toThrow('maxTracked');
+  });
+});
+
+describe('the limiter behind both sinks', () => {
+  it('hands a publishing sink exactly what the recorder appends, for the same attempts', async () => {
+    const { recorder, scheduler, all } = setUp({ isKnownDevice: (thing) => thing === 'old-lamp' });
+    const reports: AuthenticationFailureReport[] = [];
+    const limiter = createAuthenticationFailureLimiter({
+      what: 'an auth-failed message',
+      sink: (report) => Promise.resolve(void reports.push(report)),
+      isKnownDevice: (thing) => thing === 'old-lamp',
+      scheduler,
+      log: { warn: () => undefined, error: () => undefined },
+    });
+    const both = (failure: Parameters<typeof recorder.record>[0]) => {
+      recorder.record(failure);
+      limiter.record(failure);
+    };
+    both({ reason: 'unknown-identity', identity: 'old-lamp', remote });
+    for (let i = 0; i < 30; i++) {
+      scheduler.advance(1000);
+      both({ reason: 'bad-psk', identity: 'lamp-1', thingName: 'lamp-1', remote: { address: '192.0.2.7', port: i } });
+    }
+    both({ reason: 'endpoint-mismatch', identity: 'lamp-3', thingName: 'lamp-3', remote, endpoint: 'lamp-4' });
+    scheduler.advance(MINUTE);
+    await Promise.all([recorder.stop(), limiter.stop()]);
+    const events = dataOf(await all()).map(({ bridgeId: _b, transport: _t, ...rest }) => rest);
+    expect(events.length).toBeGreaterThan(3);
+    expect(reports).toEqual(events);
+    expect(limiter.stats()).toEqual(recorder.stats());
+  });
+
+  it('counts a sink that throws at once like one that rejects, and never throws at the caller', async () => {
+    const logged: object[] = [];
+    const limiter = createAuthenticationFailureLimiter({
+      what: 'an auth-failed message',
+      sink: () => {
+        throw new Error('link closed');
+      },
+      scheduler: manualScheduler(),
+      log: { warn: () => undefined, error: (details) => logged.push(details) },
+    });
+    expect(() => limiter.record({ reason: 'bad-psk', identity: 'lamp-1', remote })).not.toThrow();
+    await limiter.settled();
+    expect(limiter.stats()).toMatchObject({ attempts: 1, recorded: 0, sinkFailures: 1, dropped: 1 });
+    expect(logged).toEqual([{ reason: 'bad-psk', identity: 'lamp-1', attempts: 1, err: 'link closed' }]);
   });
 });

@@ -186,3 +186,29 @@ describe('other bridge messages on AWS', () => {
     });
   });
 });
+
+describe('auth-failed messages on AWS', () => {
+  const report = { identity: 'meter-1', reason: 'bad-psk', transport: 'coaps', remote: { address: '198.51.100.4', port: 50000 }, attempts: 1, firstAttemptAt: T, lastAttemptAt: T };
+  const authFailed = (body: unknown) => run(topics.bridgeAuthFailed('aws-1'), typeof body === 'string' ? body : JSON.stringify(body));
+  const authEvents = async (streamId: string) => (await events.readStream(streamId)).filter((e) => e.type === 'DeviceAuthenticationFailed').map((e) => e.data as Record<string, unknown>);
+
+  it("appends DeviceAuthenticationFailed in the device's stream, for a device the directory knows and one only its stream knows", async () => {
+    await expect(authFailed({ ...report, thingName: 'meter-1' })).resolves.toEqual({ outcome: 'recorded', events: ['DeviceAuthenticationFailed'] });
+    expect(await authEvents('device-meter-1')).toEqual([{ ...report, thingName: 'meter-1', bridgeId: 'aws-1' }]);
+    await expect(authFailed({ ...report, identity: 'meter-2', reason: 'unknown-identity' })).resolves.toEqual({ outcome: 'recorded', events: ['DeviceAuthenticationFailed'] });
+    expect(await authEvents('device-meter-2')).toEqual([{ ...report, identity: 'meter-2', reason: 'unknown-identity', thingName: 'meter-2', bridgeId: 'aws-1' }]);
+  });
+
+  it('keeps a stranger in identity-<identity>, and records a redelivery once', async () => {
+    const stranger = { ...report, identity: 'ghost\\x01', reason: 'unknown-identity', attempts: 12, lastAttemptAt: '2026-05-01T10:00:59.000Z' };
+    await authFailed(stranger);
+    await authFailed(stranger);
+    expect(await authEvents('identity-ghost\\x01')).toEqual([{ ...stranger, bridgeId: 'aws-1' }]);
+  });
+
+  it('refuses a malformed message as MessageRejected in the bridge’s stream', async () => {
+    await expect(authFailed({ ...report, attempts: -3 })).resolves.toEqual({ outcome: 'rejected', events: ['MessageRejected'] });
+    const kept = (await events.readStream('bridge-aws-1')).filter((e) => e.type === 'MessageRejected').map((e) => e.data as { stage: string; reason: string; topic: string });
+    expect(kept.at(-1)).toMatchObject({ stage: 'validate', topic: 'dt/lwm2m-bridge/aws-1/auth-failed', reason: expect.stringMatching(/attempts/) as unknown });
+  });
+});

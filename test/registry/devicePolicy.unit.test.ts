@@ -49,6 +49,7 @@ describe('device policy', () => {
     ['iot:Publish', r.topic(topics.commandRequest('meter-1', 'c1')), false],
     ['iot:Publish', r.topic(topics.commandResponse('meter-2', 'c1')), false],
     ['iot:Publish', r.topic(topics.bridgeEvent('b1', 'register', 'meter-1')), false],
+    ['iot:Publish', r.topic(topics.bridgeAuthFailed('b1')), false],
     ['iot:Subscribe', r.topicFilter(topicFilters.commandRequestsFor('meter-1')), true],
     ['iot:Subscribe', r.topicFilter(topics.commandRequest('meter-1', 'c1')), true],
     ['iot:Subscribe', r.topicFilter(topicFilters.commandRequestsFor('meter-2')), false],
@@ -97,6 +98,9 @@ describe('bridge policy', () => {
     ['iot:Publish', r.topic(topics.bridgeEvent('b1', 'register', 'meter-1')), true],
     ['iot:Publish', r.topic(topics.bridgeEvent('b1', 'notify', 'meter-9')), true],
     ['iot:Publish', r.topic(topics.bridgeStatus('b1')), true],
+    ['iot:Publish', r.topic(topics.bridgeAuthFailed('b1')), true],
+    ['iot:Publish', r.topic(topics.bridgeAuthFailed('b2')), false],
+    ['iot:Publish', r.topic(topics.bridgeAuthFailed('b10')), false],
     ['iot:Publish', r.topic(topics.commandResponse('meter-1', 'c1')), true],
     ['iot:Publish', r.topic(topics.bridgeEvent('b2', 'register', 'meter-1')), false],
     ['iot:Publish', r.topic(topics.bridgeStatus('b10')), false],
@@ -114,8 +118,19 @@ describe('bridge policy', () => {
     ['iot:Receive', r.topic(topics.bootstrapResponse('b1', 'meter-1')), true],
     ['iot:Receive', r.topic(topics.bootstrapResponse('b2', 'meter-1')), false],
     ['iot:Receive', r.topic(topics.deviceState('meter-1')), false],
+    ['iot:Receive', r.topic(topics.bridgeAuthFailed('b1')), false],
+    ['iot:Subscribe', r.topicFilter(topicFilters.allBridgeAuthFailures), false],
   ] as const)('%s %s → %s for bridge b1', (action, resource, allowed) => {
     expect(b1.allows(action, resource)).toBe(allowed);
+  });
+
+  it('grants exactly what it always did: auth-failed is one of its own topics, no new statement or resource', () => {
+    expect(doc.Statement.map((st) => [st.Sid, st.Action, st.Resource])).toEqual([
+      ['ConnectAsBridge', 'iot:Connect', r.client('bridge:b1')],
+      ['PublishBridgeEventsAndCommandResponses', 'iot:Publish', [r.topic('dt/lwm2m-bridge/b1/*'), r.topic('cmd/lwm2m/*/res/*')]],
+      ['SubscribeCommandRequestsAndOwnBootstrap', 'iot:Subscribe', [r.topicFilter('cmd/lwm2m/*/req/*'), r.topicFilter('cmd/lwm2m-bridge/b1/bootstrap/*')]],
+      ['ReceiveCommandRequestsAndOwnBootstrap', 'iot:Receive', [r.topic('cmd/lwm2m/*/req/*'), r.topic('cmd/lwm2m-bridge/b1/bootstrap/*')]],
+    ]);
   });
 
   it('refuses an invalid bridge id', () => {

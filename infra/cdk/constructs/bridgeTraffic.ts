@@ -37,15 +37,18 @@ export const senderMessageSql = (topicFilter: string): string => base64PayloadSq
 export const BRIDGE_TRAFFIC_RULES = [
   { id: 'BridgeEventsRule', name: 'lwm2m_bridge_events', filter: topicFilters.allBridgeEvents, handler: 'bridgeMessages' },
   { id: 'BridgeStatusRule', name: 'lwm2m_bridge_status', filter: topicFilters.allBridgeStatus, handler: 'bridgeMessages' },
+  // Its own rule rather than widening the status rule to `+/+`: each rule selects one kind of message, by name.
+  { id: 'BridgeAuthFailuresRule', name: 'lwm2m_bridge_auth_failures', filter: topicFilters.allBridgeAuthFailures, handler: 'bridgeMessages' },
   { id: 'CommandAnswersRule', name: 'lwm2m_command_answers', filter: topicFilters.allCommandResponses, handler: 'commandAnswers' },
 ] as const;
 
 /**
  * What bridges (and devices answering commands) publish, into the handlers the embedded broker
- * runs: bridge events and statuses into the bridge-message handler (functions/bridgeMessages),
- * which records registrations and results, relays notify/send into ingestion through the fleet
- * bus, and starts the bootstrap state machine for a registration without MQTT credentials (the same
- * decision as embedded, in the same code); command answers into the command-answer handler.
+ * runs: bridge events, statuses and refused-peer reports (auth-failed) into the bridge-message
+ * handler (functions/bridgeMessages), which records registrations, results and authentication
+ * failures, relays notify/send into ingestion through the fleet bus, and starts the bootstrap state
+ * machine for a registration without MQTT credentials (the same decision as embedded, in the same
+ * code); command answers into the command-answer handler.
  * IoT invokes both asynchronously: Lambda retries twice, then the on-failure queue keeps the message.
  */
 export class BridgeTraffic extends Construct {
