@@ -13,10 +13,11 @@ export const batchKeys = {
   failure: (batchId: string) => `batches/${batchId}/failure.json`,
 } as const;
 
-/** Credentials store keys: one folder per device. */
+/** Credentials store keys: one folder per device, one per bridge identity (functions/bridge/storedBridgeIdentity.ts). */
 export const credentialKeys = {
   mqtt: (thingName: string) => `devices/${thingName}/mqtt.json`,
   psk: (thingName: string) => `devices/${thingName}/psk.json`,
+  bridge: (bridgeId: string) => `bridges/${bridgeId}/mqtt.json`,
 } as const;
 
 export const NDJSON = 'application/x-ndjson';

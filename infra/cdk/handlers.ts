@@ -71,6 +71,14 @@ export const HANDLERS = {
     description: 'Every minute: times out the open commands past their expiry',
     invocation: 'event-bridge-target',
   },
+  // CloudFormation invokes a custom resource's function asynchronously and reads only the answer PUT
+  // to the request's ResponseURL. The handler throws only when that answer could not be delivered:
+  // the async retries send it again, and the on-failure queue keeps what never got through.
+  bridgeIdentities: {
+    entry: 'functions/lambda/bridgeIdentitiesResource.ts',
+    description: 'At deploy (custom resource): makes sure every bridge id of the pool has an IoT identity stored in the credentials bucket',
+    invocation: 'async',
+  },
 } as const satisfies Record<string, HandlerSpec>;
 
 export interface HandlerSpec {
