@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { BridgeConfigError, bridgeOptionsFromEnv } from '../../functions/bridge/bridgeEnv.ts';
+import { BridgeConfigError, bridgeOptionsFromEnv, bridgeSettingsFromEnv } from '../../functions/bridge/bridgeEnv.ts';
 import { credentialValues } from '../../functions/bridge/bootstrapWriter.ts';
 import { toPathValue, toResourceValues } from '../../functions/bridge/commandValues.ts';
 import { contentFormatFor } from '../../functions/bridge/contentFormat.ts';
@@ -256,5 +256,37 @@ describe('standalone configuration', () => {
     }
     expect(message).toMatch(/FLEET_BRIDGE_KEY_PEM does not hold a PEM block/);
     expect(message).not.toContain('secret-material');
+  });
+
+  it('on Fargate: claims from a pool through a lease table, and leaves broker, CA and certificate to AWS', () => {
+    const fargate = {
+      FLEET_BRIDGE_ID_POOL: 'aws-1,aws-2',
+      FLEET_BRIDGE_LEASE_TABLE: 'Fleet-BridgeLeases-1',
+      CREDENTIALS_BUCKET: 'fleet-credentials',
+      DIRECTORY_TABLE: 'Fleet-Directory-1',
+      FLEET_LWM2M_HOST: '0.0.0.0',
+      FLEET_BRIDGE_HEALTH_PORT: '8080',
+    };
+    expect(bridgeSettingsFromEnv(fargate, readFile)).toEqual({
+      identity: { pool: ['aws-1', 'aws-2'], leaseTable: 'Fleet-BridgeLeases-1' },
+      mqtt: { port: 8883 },
+      lwm2m: { host: '0.0.0.0', port: 5683 },
+      health: { host: '0.0.0.0', port: 8080 },
+      credentialsBucket: 'fleet-credentials',
+      directoryTable: 'Fleet-Directory-1',
+    });
+    // Without AWS, the same settings cannot make a bridge: it says what is missing.
+    expect(() => bridgeOptionsFromEnv(fargate, readFile)).toThrow('A bridge configured without AWS needs FLEET_BRIDGE_ID, FLEET_BRIDGE_MQTT_URL, FLEET_BRIDGE_CA_PEM/_FILE, FLEET_BRIDGE_CERT_PEM/_FILE, FLEET_BRIDGE_KEY_PEM/_FILE.');
+  });
+
+  it('refuses an identity it cannot settle: both or neither of id and pool, a pool without a table, a bad pool id, half a certificate, no certificate source', () => {
+    const aws = { CREDENTIALS_BUCKET: 'fleet-credentials' };
+    expect(() => bridgeSettingsFromEnv({ ...aws, FLEET_BRIDGE_ID: 'a', FLEET_BRIDGE_ID_POOL: 'b', FLEET_BRIDGE_LEASE_TABLE: 'tbl' }, readFile)).toThrow(/not both/);
+    expect(() => bridgeSettingsFromEnv(aws, readFile)).toThrow(/FLEET_BRIDGE_ID: set it, or FLEET_BRIDGE_ID_POOL and FLEET_BRIDGE_LEASE_TABLE/);
+    expect(() => bridgeSettingsFromEnv({ ...aws, FLEET_BRIDGE_ID_POOL: 'aws-1' }, readFile)).toThrow(/needs FLEET_BRIDGE_LEASE_TABLE/);
+    expect(() => bridgeSettingsFromEnv({ ...aws, FLEET_BRIDGE_ID_POOL: 'aws-1,AWS_2', FLEET_BRIDGE_LEASE_TABLE: 'tbl' }, readFile)).toThrow(/FLEET_BRIDGE_ID_POOL\.1: use 1-63 lowercase/);
+    expect(() => bridgeSettingsFromEnv({ ...aws, FLEET_BRIDGE_ID: 'a', FLEET_BRIDGE_CERT_PEM: pemOf('CERTIFICATE') }, readFile)).toThrow(/FLEET_BRIDGE_KEY_PEM .* or neither certificate nor key/);
+    expect(() => bridgeSettingsFromEnv({ FLEET_BRIDGE_ID: 'a' }, readFile)).toThrow(/or CREDENTIALS_BUCKET to read them from bridges\/<id>\/mqtt.json/);
+    expect(() => bridgeSettingsFromEnv({ ...aws, FLEET_BRIDGE_ID: 'a', FLEET_BRIDGE_HEALTH_PORT: '80800' }, readFile)).toThrow(/FLEET_BRIDGE_HEALTH_PORT/);
   });
 });

@@ -1,4 +1,5 @@
-import { Duration, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
+import { Duration, RemovalPolicy, Validations } from 'aws-cdk-lib';
+import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import { Platform } from 'aws-cdk-lib/aws-ecr-assets';
 import * as ecs from 'aws-cdk-lib/aws-ecs';
@@ -7,6 +8,7 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import * as iot from 'aws-cdk-lib/aws-iot';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
+import { BRIDGE_LEASE_KEY } from '../../../functions/bridge/bridgeIdLease.ts';
 import { LAMBDA_ENV } from '../../../functions/lambda/env.ts';
 import { bridgePolicyName } from '../../../functions/registry/devicePolicy.ts';
 import { bridgePolicyFor } from '../devicePolicyDocument.ts';
@@ -15,16 +17,24 @@ import { REPO_ROOT } from '../handlers.ts';
 import { acknowledgeWildcardResources } from '../nagAcknowledgements.ts';
 import { grantObjects, type ObjectArea } from '../objectAccess.ts';
 import { OBJECT_PREFIXES } from '../workflows.ts';
+import { BridgeIdentities } from './bridgeIdentities.ts';
 
 export interface BridgeServiceProps {
   /** The credentials area: device PSKs (DTLS) under devices/, bridge certificates under bridges/. */
   readonly credentials: ObjectArea;
-  /** Tasks the service scales between; one bridge identity (policy) per possible task. */
+  /** The directory projection: a suspended or deprovisioned device is refused at the DTLS handshake. */
+  readonly directory: Pick<dynamodb.ITable, 'tableArn' | 'tableName'>;
+  /** Tasks the service scales between. */
   readonly minTasks?: number;
   readonly maxTasks?: number;
+  /**
+   * Plain CoAP on UDP 5683 beside DTLS on 5684. Off by default: a plain CoAP device only claims its
+   * name, so anyone could speak for it (docs/adr/0010-plain-coap-threats.md, ADR 0012).
+   */
+  readonly plainCoap?: boolean;
 }
 
-/** The planned entry point of the container (functions/bridge/main.ts does not exist yet). */
+/** The entry point of the container, bundled by the Dockerfile. */
 export const BRIDGE_ENTRY = 'functions/bridge/main.ts';
 export const BRIDGE_DOCKERFILE = 'infra/cdk/bridge/Dockerfile';
 
@@ -33,8 +43,14 @@ export const LWM2M_PORTS = { coap: 5683, coaps: 5684 } as const;
 /** The container's HTTP health endpoint, which the UDP target groups check (UDP itself has no health check). */
 export const HEALTH_PORT = 8080;
 
-/** Bridge ids of the pool: `aws-1` … `aws-<maxTasks>`; a task claims a free one at start. */
-export const bridgeIdPool = (maxTasks: number): string[] => Array.from({ length: maxTasks }, (_, i) => `aws-${i + 1}`);
+/** A deployment may run old and new tasks side by side: up to maxHealthyPercent of the desired count. */
+export const MAX_HEALTHY_PERCENT = 200;
+
+/**
+ * Bridge ids of the pool: `aws-1` … `aws-<n>`, one per task that can run at once (maxTasks, doubled
+ * while a deployment replaces tasks); a task claims a free one at start (functions/bridge/bridgeIdLease.ts).
+ */
+export const bridgeIdPool = (maxTasks: number): string[] => Array.from({ length: (maxTasks * MAX_HEALTHY_PERCENT) / 100 }, (_, i) => `aws-${i + 1}`);
 
 /**
  * What the Docker build context leaves out of the repository (Docker ignore syntax, applied by CDK
@@ -71,16 +87,18 @@ export const BRIDGE_BUILD_CONTEXT_EXCLUDE = [
 ];
 
 /**
- * The LwM2M server and bridge on AWS (ARCHITECTURE.md): a Fargate service (arm64) behind an
- * internet-facing Network Load Balancer with UDP listeners on 5683 (CoAP) and 5684 (DTLS). Devices
- * register with it; it publishes on their behalf to AWS IoT Core as a *bridge*: each task connects
- * with the certificate of one bridge identity from a fixed pool, whose IoT policy is
- * `bridgePolicy(id)` (functions/registry/devicePolicy.ts), the same document the embedded broker
- * enforces. The pool has one identity per task the service may scale to.
+ * The LwM2M server and bridge on AWS (ARCHITECTURE.md, ADR 0012): a Fargate service (arm64) behind
+ * an internet-facing Network Load Balancer with a UDP listener on 5684 (CoAP over DTLS) and, only
+ * when asked, 5683 (plain CoAP). Devices register with it; it publishes on their behalf to AWS IoT
+ * Core as a *bridge*: each task claims a free id of a fixed pool through the lease table and
+ * connects with that identity's certificate, whose IoT policy is `bridgePolicy(id)`
+ * (functions/registry/devicePolicy.ts), the same document the embedded broker enforces. The
+ * identities (thing, certificate) are created at deploy by a custom resource (bridgeIdentities.ts).
  *
  * UDP has no connections: the NLB keeps a device on one task for as long as its flow (source
  * address and port) lives; after a NAT rebinding a device may reach another task, which does not
- * know its registration and answers 4.04, so the device registers again there (LwM2M 1.1 §6.2).
+ * know its registration (nor its DTLS session) and answers accordingly, so the device handshakes
+ * and registers again there (LwM2M 1.1 §6.2).
  */
 export class BridgeService extends Construct {
   readonly vpc: ec2.Vpc;
@@ -92,6 +110,10 @@ export class BridgeService extends Construct {
   readonly bridgePolicies: iot.CfnPolicy[];
   readonly scaling: ecs.ScalableTaskCount;
   readonly logGroup: logs.LogGroup;
+  /** Which task holds which bridge id (functions/bridge/bridgeIdLease.ts). */
+  readonly leases: dynamodb.Table;
+  readonly identities: BridgeIdentities;
+  readonly bridgeIds: readonly string[];
 
   constructor(scope: Construct, id: string, props: BridgeServiceProps) {
     super(scope, id);
@@ -99,6 +121,9 @@ export class BridgeService extends Construct {
     const maxTasks = props.maxTasks ?? 6;
     if (minTasks < 1 || maxTasks < minTasks) throw new Error(`The bridge service needs 1 <= minTasks <= maxTasks (got ${minTasks} and ${maxTasks}).`);
     const bridgeIds = bridgeIdPool(maxTasks);
+    this.bridgeIds = bridgeIds;
+    const plainCoap = props.plainCoap ?? false;
+    const ports = plainCoap ? LWM2M_PORTS : { coaps: LWM2M_PORTS.coaps };
 
     const flowLogs = new logs.LogGroup(this, 'FlowLogs', { retention: logs.RetentionDays.THREE_MONTHS, removalPolicy: RemovalPolicy.RETAIN });
     this.vpc = new ec2.Vpc(this, 'Vpc', {
@@ -112,6 +137,30 @@ export class BridgeService extends Construct {
     });
 
     const vpc = asInterface<ec2.IVpc>(this.vpc);
+    this.leases = new dynamodb.Table(this, 'Leases', {
+      partitionKey: { name: BRIDGE_LEASE_KEY, type: dynamodb.AttributeType.STRING },
+      billingMode: dynamodb.BillingMode.PAY_PER_REQUEST,
+      encryption: dynamodb.TableEncryption.AWS_MANAGED,
+      // Leases live a minute: nothing here outlives the tasks, so the table goes with the stack.
+      removalPolicy: RemovalPolicy.DESTROY,
+    });
+    Validations.of(this.leases).acknowledge({
+      id: 'AwsSolutions-DDB3',
+      reason: 'The table holds one-minute leases of bridge ids to running tasks; there is nothing to restore: tasks claim them again at start.',
+    });
+    const nlbSecurityGroup = new ec2.SecurityGroup(this, 'LoadBalancerSecurityGroup', { vpc, description: 'LwM2M devices over CoAP and DTLS', allowAllOutbound: false });
+    this.loadBalancer = new elbv2.NetworkLoadBalancer(this, 'LoadBalancer', {
+      vpc,
+      internetFacing: true,
+      crossZoneEnabled: true,
+      securityGroups: [nlbSecurityGroup],
+      vpcSubnets: { subnetType: ec2.SubnetType.PUBLIC },
+    });
+    Validations.of(this.loadBalancer).acknowledge({
+      id: 'AwsSolutions-ELB2',
+      reason: 'Network Load Balancers write access logs only for TLS listeners; this one has UDP listeners only. VPC flow logs record the traffic.',
+    });
+
     this.cluster = new ecs.Cluster(this, 'Cluster', { vpc, containerInsightsV2: ecs.ContainerInsights.ENABLED });
     this.logGroup = new logs.LogGroup(this, 'Logs', { retention: logs.RetentionDays.THREE_MONTHS, removalPolicy: RemovalPolicy.RETAIN });
     this.taskDefinition = new ecs.FargateTaskDefinition(this, 'Task', {
@@ -127,22 +176,31 @@ export class BridgeService extends Construct {
       }),
       logging: ecs.LogDrivers.awsLogs({ logGroup: this.logGroup, streamPrefix: 'bridge' }),
       // Names and ids only: the bridge's certificate and the devices' PSKs are read from the
-      // credentials bucket (SSE-KMS) at run time, never passed in the environment.
+      // credentials bucket (SSE-KMS) at run time, never passed in the environment. These are the
+      // variables functions/bridge/bridgeEnv.ts reads (test/cdk/bridgeTask.int.test.ts starts the
+      // process with exactly them).
       environment: {
-        BRIDGE_ID_POOL: bridgeIds.join(','),
+        FLEET_BRIDGE_ID_POOL: bridgeIds.join(','),
+        FLEET_BRIDGE_LEASE_TABLE: this.leases.tableName,
         [LAMBDA_ENV.credentialsBucket]: props.credentials.bucket.bucketName,
-        [LAMBDA_ENV.awsAccountId]: Stack.of(this).account,
-        [LAMBDA_ENV.awsPartition]: Stack.of(this).partition,
-        LWM2M_COAP_PORT: String(LWM2M_PORTS.coap),
+        [LAMBDA_ENV.directoryTable]: props.directory.tableName,
+        FLEET_LWM2M_HOST: '0.0.0.0',
         LWM2M_COAPS_PORT: String(LWM2M_PORTS.coaps),
-        HEALTH_PORT: String(HEALTH_PORT),
+        ...(plainCoap ? { LWM2M_PLAIN_COAP: 'true', FLEET_LWM2M_PORT: String(LWM2M_PORTS.coap) } : {}),
+        FLEET_BRIDGE_PUBLIC_ENDPOINTS: Object.entries(ports)
+          .map(([scheme, port]) => `${scheme}://${this.loadBalancer.loadBalancerDnsName}:${port}`)
+          .join(','),
+        FLEET_BRIDGE_HEALTH_PORT: String(HEALTH_PORT),
       },
-      portMappings: [
-        { containerPort: LWM2M_PORTS.coap, protocol: ecs.Protocol.UDP },
-        { containerPort: LWM2M_PORTS.coaps, protocol: ecs.Protocol.UDP },
-        { containerPort: HEALTH_PORT, protocol: ecs.Protocol.TCP },
-      ],
-      healthCheck: { command: ['CMD', 'node', '-e', `fetch('http://127.0.0.1:${HEALTH_PORT}/health').then(r=>process.exit(r.ok?0:1),()=>process.exit(1))`], interval: Duration.seconds(30) },
+      portMappings: [...Object.values(ports).map((containerPort) => ({ containerPort, protocol: ecs.Protocol.UDP })), { containerPort: HEALTH_PORT, protocol: ecs.Protocol.TCP }],
+      healthCheck: {
+        command: ['CMD', 'node', '-e', `fetch('http://127.0.0.1:${HEALTH_PORT}/health').then(r=>process.exit(r.ok?0:1),()=>process.exit(1))`],
+        interval: Duration.seconds(30),
+        // Claiming an id (up to two leases when a deployment holds them all) and the first MQTT connect.
+        startPeriod: Duration.seconds(180),
+      },
+      // SIGTERM publishes offline, disconnects and gives the id back: a few seconds.
+      stopTimeout: Duration.seconds(30),
       readonlyRootFilesystem: true,
     });
     // Pulling the image from ECR needs ecr:GetAuthorizationToken, which IAM grants on "*" only.
@@ -156,17 +214,19 @@ export class BridgeService extends Construct {
       reason: 'The environment holds names, ports and the bridge id pool only; secrets (certificates, PSKs) are read from the KMS-encrypted credentials bucket at run time.',
     });
 
-    // The task's own role: read its certificate and the devices' PSKs, find the IoT endpoint.
+    // The task's own role: claim and renew a bridge id, read its certificate, the devices' PSKs and
+    // their directory status, find the IoT endpoint.
     const taskRole = this.taskDefinition.taskRole as iam.Role;
+    taskRole.addToPolicy(new iam.PolicyStatement({ actions: ['dynamodb:DeleteItem', 'dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem'], resources: [this.leases.tableArn] }));
+    taskRole.addToPolicy(new iam.PolicyStatement({ actions: ['dynamodb:GetItem'], resources: [props.directory.tableArn] }));
     grantObjects(taskRole, props.credentials, ['read'], 'bridges/');
     grantObjects(taskRole, props.credentials, ['read'], OBJECT_PREFIXES.credentials);
     taskRole.addToPolicy(new iam.PolicyStatement({ actions: ['iot:DescribeEndpoint'], resources: ['*'] }));
     acknowledgeWildcardResources(taskRole, ['*'], 'iot:DescribeEndpoint has no resource type in IAM: the bridge looks up the account\'s IoT data endpoint at start.');
     container.node.addDependency(taskRole);
 
-    const nlbSecurityGroup = new ec2.SecurityGroup(this, 'LoadBalancerSecurityGroup', { vpc, description: 'LwM2M devices over CoAP and DTLS', allowAllOutbound: false });
     const taskSecurityGroup = new ec2.SecurityGroup(this, 'TaskSecurityGroup', { vpc, description: 'LwM2M bridge tasks', allowAllOutbound: true });
-    for (const port of Object.values(LWM2M_PORTS)) {
+    for (const port of Object.values(ports)) {
       nlbSecurityGroup.addIngressRule(ec2.Peer.anyIpv4(), ec2.Port.udp(port), `LwM2M devices anywhere (udp/${port})`);
       nlbSecurityGroup.addEgressRule(taskSecurityGroup, ec2.Port.udp(port), `to the bridge tasks (udp/${port})`);
       taskSecurityGroup.addIngressRule(nlbSecurityGroup, ec2.Port.udp(port), `from the load balancer (udp/${port})`);
@@ -175,7 +235,7 @@ export class BridgeService extends Construct {
     taskSecurityGroup.addIngressRule(nlbSecurityGroup, ec2.Port.tcp(HEALTH_PORT), 'health checks from the load balancer');
     Validations.of(nlbSecurityGroup).acknowledge({
       id: 'AwsSolutions-EC23',
-      reason: 'Devices in the field reach the LwM2M server from any address; only udp/5683 and udp/5684 are open, and DTLS PSK authenticates each device.',
+      reason: `Devices in the field reach the LwM2M server from any address; only ${Object.values(ports).map((p) => `udp/${p}`).join(' and ')} ${plainCoap ? 'are' : 'is'} open, and DTLS PSK authenticates each device.`,
     });
 
     this.service = new ecs.FargateService(this, 'Service', {
@@ -183,25 +243,14 @@ export class BridgeService extends Construct {
       taskDefinition: this.taskDefinition,
       desiredCount: minTasks,
       minHealthyPercent: 100,
-      maxHealthyPercent: 200,
+      maxHealthyPercent: MAX_HEALTHY_PERCENT,
       securityGroups: [taskSecurityGroup],
       vpcSubnets: { subnetType: ec2.SubnetType.PRIVATE_WITH_EGRESS },
       assignPublicIp: false,
       circuitBreaker: { rollback: true },
     });
 
-    this.loadBalancer = new elbv2.NetworkLoadBalancer(this, 'LoadBalancer', {
-      vpc,
-      internetFacing: true,
-      crossZoneEnabled: true,
-      securityGroups: [nlbSecurityGroup],
-      vpcSubnets: { subnetType: ec2.SubnetType.PUBLIC },
-    });
-    Validations.of(this.loadBalancer).acknowledge({
-      id: 'AwsSolutions-ELB2',
-      reason: 'Network Load Balancers write access logs only for TLS listeners; this one has UDP listeners only. VPC flow logs record the traffic.',
-    });
-    for (const [name, port] of Object.entries(LWM2M_PORTS)) {
+    for (const [name, port] of Object.entries(ports)) {
       const listener = this.loadBalancer.addListener(`${name.charAt(0).toUpperCase()}${name.slice(1)}`, { port, protocol: elbv2.Protocol.UDP });
       listener.addTargets(`${name}Tasks`, {
         port,
@@ -224,5 +273,8 @@ export class BridgeService extends Construct {
       policy.applyRemovalPolicy(RemovalPolicy.RETAIN);
       return policy;
     });
+    // Each id's thing and certificate, stored at bridges/<id>/mqtt.json before any task starts.
+    this.identities = new BridgeIdentities(this, 'Identities', { credentials: props.credentials, bridgeIds, policies: this.bridgePolicies });
+    this.service.node.addDependency(this.identities.resource);
   }
 }

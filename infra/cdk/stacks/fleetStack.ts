@@ -127,7 +127,12 @@ export class FleetStack extends Stack {
     });
     this.commandExpiry = new CommandExpiry(this, 'CommandExpiry', { eventStore: this.eventStore, projections: this.projections });
     this.projectionRebuild = new ProjectionRebuild(this, 'ProjectionRebuild', { eventStore: this.eventStore, projections: this.projections });
-    this.bridge = new BridgeService(this, 'Bridge', { credentials: workflowProps.areas.credentials });
+    this.bridge = new BridgeService(this, 'Bridge', {
+      credentials: workflowProps.areas.credentials,
+      directory: this.projections.tables.directory,
+      // `-c bridgePlainCoap=true`: plain CoAP on UDP 5683 too (ADR 0012; development fleets only).
+      plainCoap: String(this.node.tryGetContext('bridgePlainCoap')) === 'true',
+    });
     this.operatorConsole =
       props.consoleAssets === undefined
         ? undefined

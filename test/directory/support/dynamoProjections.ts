@@ -12,11 +12,11 @@ let tableCount = 0;
  * Projection tables on dynalite, as the CDK app deploys them (projectionTableDesign.ts), with the
  * stream projector's fold: what the AWS read side reads, without AWS.
  */
-export const createProjectionTables = async <N extends ProjectionTableName>(dynamo: LocalDynamo, names: readonly N[]) => {
+export const createProjectionTables = async <N extends ProjectionTableName>(dynamo: LocalDynamo, names: readonly N[], tableNames: Partial<Record<N, string>> = {}) => {
   const n = ++tableCount;
   const tables = {} as Record<N, ProjectionTable>;
   for (const name of names) {
-    const tableName = `${name}-${n}`;
+    const tableName = tableNames[name] ?? `${name}-${n}`;
     await dynamo.client.send(new CreateTableCommand(projectionCreateTableInput(tableName, PROJECTION_TABLES[name])));
     const design: ProjectionTableDesign = PROJECTION_TABLES[name];
     tables[name] = { ...design, tableName };
