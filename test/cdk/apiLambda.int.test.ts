@@ -1,8 +1,8 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import type { APIGatewayProxyEventV2 } from 'aws-lambda';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { apiGatewayEvent } from '../support/apiGatewayEvent.ts';
 import { streamIdFor } from '../../events/envelope.ts';
 import { DEPROVISIONING_DEFINITION_FILE, DEPROVISIONING_FUNCTIONS, deprovisioningTasks } from '../../functions/deprovisioning/deprovisioningTasks.ts';
 import { createSqliteDeviceReadModel } from '../../functions/deviceViews/sqliteDeviceReadModel.ts';
@@ -105,20 +105,7 @@ afterAll(async () => {
 
 const token = (groups: string[]) => pool.token(groups);
 
-/** An API Gateway HTTP API event (payload format 2.0), as the integration delivers it. */
-const request = (method: string, path: string, options: { token?: string; body?: Buffer | string; query?: string; headers?: Record<string, string> } = {}): APIGatewayProxyEventV2 => {
-  const binary = Buffer.isBuffer(options.body);
-  return {
-    version: '2.0',
-    routeKey: '$default',
-    rawPath: path,
-    rawQueryString: options.query ?? '',
-    headers: { host: 'api.example.com', ...(options.token ? { authorization: `Bearer ${options.token}` } : {}), ...options.headers },
-    requestContext: { http: { method, path, protocol: 'HTTP/1.1', sourceIp: '203.0.113.9', userAgent: 'test' } } as APIGatewayProxyEventV2['requestContext'],
-    isBase64Encoded: binary,
-    ...(options.body === undefined ? {} : { body: binary ? (options.body as Buffer).toString('base64') : (options.body as string) }),
-  };
-};
+const request = apiGatewayEvent;
 
 const json = (body: string | undefined) => JSON.parse(body ?? 'null') as Record<string, unknown>;
 

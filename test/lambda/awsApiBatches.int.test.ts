@@ -10,8 +10,8 @@ import {
   type GetExecutionHistoryCommandOutput,
   type HistoryEvent,
 } from '@aws-sdk/client-sfn';
-import type { APIGatewayProxyEventV2 } from 'aws-lambda';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { apiGatewayEvent } from '../support/apiGatewayEvent.ts';
 import { streamIdFor } from '../../events/envelope.ts';
 import { ProblemSchema } from '../../functions/api/openapi/apiSchemas.ts';
 import { openSqlite, type SqliteDatabase } from '../../functions/eventStore/sqliteDatabase.ts';
@@ -116,16 +116,7 @@ const sfn = new ScriptedStepFunctions();
 /** Oldest first: A succeeded, B failed, C runs, D has no execution yet. */
 const ids: string[] = [];
 
-const request = (method: string, path: string, options: { token?: string; query?: string; body?: string; headers?: Record<string, string> } = {}): APIGatewayProxyEventV2 => ({
-  version: '2.0',
-  routeKey: '$default',
-  rawPath: path,
-  rawQueryString: options.query ?? '',
-  headers: { host: 'api.example.com', ...(options.token ? { authorization: `Bearer ${options.token}` } : {}), ...options.headers },
-  requestContext: { http: { method, path, protocol: 'HTTP/1.1', sourceIp: '203.0.113.9', userAgent: 'test' } } as APIGatewayProxyEventV2['requestContext'],
-  isBase64Encoded: false,
-  ...(options.body === undefined ? {} : { body: options.body }),
-});
+const request = apiGatewayEvent;
 
 const viewerGet = async (path: string, query = '') => handler(request('GET', path, { token: await pool.token(['viewer']), query }));
 

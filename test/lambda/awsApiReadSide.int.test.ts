@@ -2,8 +2,8 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import type { APIGatewayProxyEventV2 } from 'aws-lambda';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { apiGatewayEvent } from '../support/apiGatewayEvent.ts';
 import type { z } from 'zod';
 import type { NewEvent } from '../../events/envelope.ts';
 import { alarmsProjection, deviceStateProjection, devicesProjection, rejectionsProjection } from '../../events/projections/index.ts';
@@ -150,16 +150,7 @@ afterAll(async () => {
 
 const token = (groups: string[]) => pool.token(groups);
 
-/** An API Gateway HTTP API event (payload format 2.0), as the integration delivers it. */
-const request = (path: string, query = '', bearer?: string): APIGatewayProxyEventV2 => ({
-  version: '2.0',
-  routeKey: '$default',
-  rawPath: path,
-  rawQueryString: query,
-  headers: { host: 'api.example.com', ...(bearer ? { authorization: `Bearer ${bearer}` } : {}) },
-  requestContext: { http: { method: 'GET', path, protocol: 'HTTP/1.1', sourceIp: '203.0.113.9', userAgent: 'test' } } as APIGatewayProxyEventV2['requestContext'],
-  isBase64Encoded: false,
-});
+const request = (path: string, query = '', bearer?: string) => apiGatewayEvent('GET', path, { query, ...(bearer === undefined ? {} : { token: bearer }) });
 
 /** The AWS app's answer, checked against the schema and against the embedded app's answer to the same request. */
 const both = async <S extends z.ZodType>(path: string, query: string, schema: S, status = 200, comparable: (body: unknown) => unknown = (b) => b): Promise<z.infer<S>> => {
