@@ -1,11 +1,11 @@
-import { spawn } from 'node:child_process';
+import { execSync, spawn } from 'node:child_process';
 import { createServer, request, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { resolve } from 'node:path';
 import { CreateTableCommand } from '@aws-sdk/client-dynamodb';
 import { S3Client } from '@aws-sdk/client-s3';
 import { DynamoDBDocumentClient, GetCommand } from '@aws-sdk/lib-dynamodb';
-import { readdirSync, readFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BRIDGE_ENV_NAMES } from '../../functions/bridge/bridgeEnv.ts';
@@ -37,6 +37,7 @@ import { asList, resolvePseudo, TEST_ENV } from './templateValues.ts';
  * 8883 and Amazon Root CA 1), and ephemeral ports in place of 5684 and 8080.
  */
 
+const REPO = resolve(import.meta.dirname, '../..');
 const NLB_DNS = 'fleet-nlb-0123456789.elb.eu-west-1.amazonaws.com';
 const BUCKET = 'fleet-credentials-test';
 
@@ -49,6 +50,7 @@ let backend: Backend;
 const tableNames: Record<string, string> = {};
 const children: ReturnType<typeof spawn>[] = [];
 const devices: DtlsDevice[] = [];
+const bundles: string[] = [];
 
 /** The stand-in answers DescribeEndpoint (GET /endpoint?endpointType=...) as the IoT API reference documents. */
 const startIotStandIn = async () => {
@@ -88,8 +90,9 @@ const resolveValue = (name: string, value: unknown): string => {
 const s3Client = () =>
   new S3Client({ region: 'eu-west-1', endpoint: s3.endpoint, forcePathStyle: true, credentials: { accessKeyId: 'AKIDEXAMPLE', secretAccessKey: 'secret' } });
 
-const startTask = () => {
-  const child = spawn(process.execPath, ['--import', 'tsx', resolve(import.meta.dirname, '../../functions/bridge/main.ts')], {
+/** The process as tests run it (tsx over the sources), or the bundle the Dockerfile builds, as the container runs it. */
+const startTask = (command: readonly string[] = ['--import', 'tsx', resolve(REPO, 'functions/bridge/main.ts')]) => {
+  const child = spawn(process.execPath, command, {
     env: {
       PATH: process.env.PATH ?? '',
       ...taskEnv,
@@ -175,6 +178,7 @@ afterAll(async () => {
   await s3?.close();
   await new Promise((r) => iot?.server.close(r));
   fleet?.remove();
+  for (const dir of bundles) rmSync(dir, { recursive: true, force: true });
 });
 
 describe('the bridge task as synthesized', () => {
@@ -224,6 +228,26 @@ describe('the bridge task as synthesized', () => {
     const offline = await backend.next('offline', (m) => backend.received.indexOf(m) >= before && m.topic === 'dt/lwm2m-bridge/aws-1/status');
     expect(BridgeStatus.parse(json(offline))).toMatchObject({ status: 'offline' });
     expect(await leaseOf('aws-1')).toBeUndefined();
+  });
+
+  it('starts from the bundle the Dockerfile builds, with the same command line', async () => {
+    // The build stage's esbuild command, run as written but for the output file; beside node_modules, so its externals resolve as in the image.
+    const dockerfile = readFileSync(join(REPO, BRIDGE_DOCKERFILE), 'utf8').replace(/\\\n\s*/g, '');
+    const build = /^RUN (npx esbuild functions\/bridge\/main\.ts .*--outfile=)dist\/bridge\.mjs(.*)$/m.exec(dockerfile);
+    expect(build, 'the Dockerfile bundles functions/bridge/main.ts into dist/bridge.mjs').not.toBeNull();
+    expect(dockerfile).toMatch(/^CMD \["node", "dist\/bridge\.mjs"\]$/m);
+    const outDir = mkdtempSync(join(REPO, 'node_modules', '.bridge-bundle-'));
+    bundles.push(outDir);
+    execSync(`${build![1]}${join(outDir, 'bridge.mjs')}${build![2]}`, { cwd: REPO, stdio: 'pipe' });
+
+    const before = backend.received.length;
+    const task = startTask(['--enable-source-maps', join(outDir, 'bridge.mjs')]);
+    const [, bridgeId] = await task.running;
+    expect(bridgeId).toMatch(/^aws-\d+$/);
+    await backend.next('online from the bundle', (m) => m.topic === `dt/lwm2m-bridge/${bridgeId}/status` && backend.received.indexOf(m) >= before && BridgeStatus.parse(json(m)).status === 'online');
+    task.child.kill('SIGTERM');
+    expect(await within(15_000, 'the bundled task exiting', task.exited)).toBe(0);
+    expect(await leaseOf(bridgeId!)).toBeUndefined();
   });
 });
 

@@ -68,9 +68,10 @@ describe('event store table', () => {
       DeletionProtectionEnabled: true,
       SSESpecification: { SSEEnabled: true },
     });
-    // The event store plus one table per projection; only the store has a stream.
+    // The event store, one table per projection and the bridge's id leases; only the store has a stream.
     const tables = resources('AWS::DynamoDB::Table');
-    expect(tables).toHaveLength(1 + Object.keys(stack.projections.tables).length);
+    expect(tables).toHaveLength(1 + Object.keys(stack.projections.tables).length + 1);
+    expect(tables.map(([id]) => id)).toContain(logicalId(stack.bridge.leases));
     expect(tables.filter(([, t]) => t.Properties!.StreamSpecification !== undefined).map(([id]) => id)).toEqual([logicalId(stack.eventStore.table)]);
     const table = json.Resources[logicalId(stack.eventStore.table)]!;
     expect(table.Properties!.AttributeDefinitions).toHaveLength(want.AttributeDefinitions!.length);
