@@ -1,6 +1,6 @@
-import type { z } from 'zod';
+import { z } from 'zod';
 import { HealthSchema } from '../api/openapi/apiSchemas.ts';
-import { MAX_LISTED_DIFFERENCES, ProjectionRebuildSchema } from '../api/projections/projectionRebuildSchemas.ts';
+import { MAX_LISTED_DIFFERENCES, ProjectionBackfillStartedSchema, ProjectionRebuildSchema, type ProjectionBackfillStarted } from '../api/projections/projectionRebuildSchemas.ts';
 import type { CliCommand } from './cliCommand.ts';
 import { EXIT, UsageError } from './cliErrors.ts';
 import { diffRows } from './rowDiff.ts';
@@ -8,9 +8,16 @@ import { compact, formatTable } from './table.ts';
 
 type Rebuild = z.infer<typeof ProjectionRebuildSchema>;
 
+/** Embedded: the comparison (200). AWS: the backfill it started (202), whose outcome is in the function's logs. */
+const RebuildAnswer = z.union([ProjectionRebuildSchema, ProjectionBackfillStartedSchema]);
+
 const side = (v: unknown) => (v === undefined ? '(absent)' : compact(v, 60));
 
-/** `fleet projections rebuild [name]`: replays the store into each projection's shadow and shows where it differs from the live one. */
+/**
+ * `fleet projections rebuild [name]`: replays the store into each projection's shadow and shows where
+ * it differs from the live one. Against the AWS API (name and --replace required there) it starts the
+ * table's backfill and says where its outcome is logged.
+ */
 export const projectionsRebuildCommand: CliCommand = {
   path: ['projections', 'rebuild'],
   summary: 'Rebuild projections from the event store and compare them with the live ones',
@@ -20,6 +27,9 @@ export const projectionsRebuildCommand: CliCommand = {
     'compares them row by row. Nothing changes unless --replace is given. Prints, per projection, its',
     'rows and the differences (down to the differing fields). Exits 1 when any projection differs.',
     'Live projection work waits while a rebuild runs; on a large store, run it when the system is quiet.',
+    'Against the AWS API, give the name and --replace: it starts the backfill of that projection table',
+    '(folded into the live table by its rebuild function, which continues itself until done) and prints',
+    'where its outcome is logged.',
   ].join('\n'),
   positionals: [{ name: 'name', description: 'The projection (devices, device-state, alarms, ...); all of them when left out', required: false }],
   options: [
@@ -43,21 +53,29 @@ export const projectionsRebuildCommand: CliCommand = {
     }
     const replace = args.flag('replace');
     const results: Rebuild[] = [];
+    const backfills: ProjectionBackfillStarted[] = [];
     for (const projection of names) {
       if (!json) ctx.note(`Rebuilding ${projection}…`);
-      results.push(
-        await api.json('POST', `/projections/${encodeURIComponent(projection)}/rebuild`, ProjectionRebuildSchema, {
-          query: { replace: replace ? 'true' : undefined, differences: show },
-          timeoutMs: 0,
-        }),
-      );
+      const answer = await api.json('POST', `/projections/${encodeURIComponent(projection)}/rebuild`, RebuildAnswer, {
+        query: { replace: replace ? 'true' : undefined, differences: show },
+        timeoutMs: 0,
+      });
+      if ('mode' in answer) backfills.push(answer);
+      else results.push(answer);
     }
     const differing = results.filter((r) => r.differenceCount > 0);
     const exitCode = differing.length === 0 || replace ? EXIT.ok : EXIT.unsuccessful;
 
     if (json) {
-      ctx.printJson({ projections: results, differing: differing.map((r) => r.projection), replaced: replace });
+      ctx.printJson({ projections: results, differing: differing.map((r) => r.projection), replaced: replace, ...(backfills.length > 0 ? { backfills } : {}) });
       return exitCode;
+    }
+    if (backfills.length > 0) {
+      // AWS: the rebuild runs in the table's rebuild function after the answer; nothing to compare here.
+      ctx.print(formatTable(['projection', 'table', 'run', 'function'], backfills.map((b) => [b.projection, b.table, b.runId, b.functionName])));
+      for (const b of backfills) ctx.print(`\n${b.projection}: backfill started at ${b.startedAt}. Its progress and outcome: log group ${b.outcome.logGroup}, Logs Insights query:\n  ${b.outcome.query}`);
+      if (results.length === 0) return exitCode;
+      ctx.print('');
     }
     ctx.print(
       formatTable(

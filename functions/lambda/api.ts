@@ -1,3 +1,4 @@
+import { LambdaClient } from '@aws-sdk/client-lambda';
 import { SFNClient } from '@aws-sdk/client-sfn';
 import { createRemoteJWKSet } from 'jose';
 import { cognitoJwksUrl, cognitoProfile } from '../api/auth/tokenProfiles.ts';
@@ -7,7 +8,9 @@ import { buildAwsApi } from './awsApi.ts';
 import { awsCommandDeps, awsDeviceDirectory, awsDeviceReadModel, awsDeviceRegistry, awsEventStore, awsReports, awsUploads } from './awsAdapters.ts';
 import { LAMBDA_ENV, requiredEnv } from './env.ts';
 import { httpApiHandler } from './httpApiEvent.ts';
+import { lambdaAsyncInvoker } from './lambdaAsyncInvoke.ts';
 import { observed } from './observability.ts';
+import { parseRebuildFunctions } from './rebuildFunctions.ts';
 import { createStepFunctionsExecutions } from './stepFunctionsExecutions.ts';
 
 // Composition root of the HTTP API's Lambda: config, clients and the fastify app once per
@@ -22,6 +25,7 @@ const verifier = createTokenVerifier({
 });
 
 const events = awsEventStore();
+const rebuildFunctions = parseRebuildFunctions(requiredEnv(LAMBDA_ENV.rebuildFunctions), LAMBDA_ENV.rebuildFunctions);
 
 export const handler = observed(
   httpApiHandler(
@@ -39,6 +43,8 @@ export const handler = observed(
         provisioning: requiredEnv(LAMBDA_ENV.provisioningStateMachineArn),
         deprovisioning: requiredEnv(LAMBDA_ENV.deprovisioningStateMachineArn),
       },
+      // POST /projections/:name/rebuild starts the table's backfill function and returns at once.
+      rebuild: { functions: rebuildFunctions, invokeAsync: lambdaAsyncInvoker(new LambdaClient({})) },
       // API Gateway hands a Lambda at most 6 MB of request.
       maxManifestBytes: 5 * 1024 * 1024,
     }),

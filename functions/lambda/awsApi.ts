@@ -6,6 +6,7 @@ import { installApiAccess } from '../api/auth/apiAccess.ts';
 import type { TokenVerifier } from '../api/auth/tokenVerifier.ts';
 import { problemNotFound } from '../api/notFound.ts';
 import { openApiRoutes } from '../api/openapi/openApiRoutes.ts';
+import { projectionBackfillRoutes, type ProjectionBackfillRoutesOptions } from '../api/projections/projectionBackfillRoutes.ts';
 import { acknowledgeAlarm } from '../commands/acknowledgeAlarm.ts';
 import type { CommandAuditReads } from '../commands/commandAuditPort.ts';
 import type { CommandPublisher } from '../commands/commandPublisher.ts';
@@ -23,7 +24,7 @@ import type { ObjectStore } from '../objectStore/objectStore.ts';
 import { batchProgress } from '../provisioning/batchProgress.ts';
 import { provisioningRoutes } from '../provisioning/provisioningRoutes.ts';
 import type { DeviceRegistry } from '../registry/deviceRegistry.ts';
-import type { Clock } from '../shared/clock.ts';
+import { systemClock, type Clock } from '../shared/clock.ts';
 import { executionArnOf, type WorkflowExecutions } from './stepFunctionsExecutions.ts';
 
 export interface AwsApiDeps {
@@ -39,6 +40,11 @@ export interface AwsApiDeps {
   readonly stateMachines: { readonly provisioning: string; readonly deprovisioning: string };
   /** Device control: the audit and sessions tables, the IoT data plane, the alarms table (functions/lambda/awsAdapters.ts). */
   readonly commands: AwsCommandDeps;
+  /**
+   * The projection tables' rebuild functions and a Lambda client to start them (functions/lambda/api.ts).
+   * Tests of other routes leave it out; POST /projections/:name/rebuild is then not served.
+   */
+  readonly rebuild?: AwsRebuildDeps;
   /** API Gateway passes at most 6 MB to a Lambda; larger manifests go to the uploads bucket directly. */
   readonly maxManifestBytes?: number;
   readonly logLevel?: string;
@@ -56,9 +62,17 @@ export interface AwsCommandDeps {
   readonly timeouts?: CommandTimeouts;
 }
 
+export interface AwsRebuildDeps {
+  readonly functions: ProjectionBackfillRoutesOptions['functions'];
+  readonly invokeAsync: ProjectionBackfillRoutesOptions['invokeAsync'];
+  readonly clock?: Clock;
+  readonly newRunId?: () => string;
+}
+
 /**
  * The routes the AWS API serves: every route of the embedded API, each module the embedded one
- * wired to AWS adapters. The permission table governs them all, as embedded.
+ * wired to AWS adapters, except the projection rebuild: on AWS it starts the table's backfill
+ * (functions/api/projections/projectionBackfillRoutes.ts). The permission table governs them all, as embedded.
  */
 export const AWS_API_ROUTES = [
   'GET /health',
@@ -80,6 +94,7 @@ export const AWS_API_ROUTES = [
   'GET /commands/:commandId',
   'GET /audit/commands',
   'POST /devices/:thingName/alarms/:alarmId/ack',
+  'POST /projections/:name/rebuild',
 ] as const;
 
 /** undefined for a run that does not exist; any other failure is the caller's error. */
@@ -163,6 +178,19 @@ export const buildAwsApi = async (deps: AwsApiDeps): Promise<FastifyInstance> =>
       }),
     }),
   );
+
+  // A rebuild on AWS is the table's backfill, run by its own function: it outlasts any API call.
+  const r = deps.rebuild;
+  if (r) {
+    await app.register(
+      projectionBackfillRoutes({
+        functions: r.functions,
+        invokeAsync: r.invokeAsync,
+        clock: r.clock ?? systemClock,
+        newRunId: r.newRunId ?? (() => `r-${randomUUID()}`),
+      }),
+    );
+  }
   await app.ready();
   return app;
 };

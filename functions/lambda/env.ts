@@ -23,6 +23,8 @@ export const LAMBDA_ENV = {
   /** The rebuild Lambda: which projection (a PROJECTION_TABLES key) it backfills, and that table's name. */
   rebuildProjection: 'REBUILD_PROJECTION',
   rebuildTable: 'REBUILD_PROJECTION_TABLE',
+  /** The API Lambda: JSON `{ "<table key>": { "functionName", "logGroup" } }` of every table's rebuild function. */
+  rebuildFunctions: 'REBUILD_FUNCTIONS',
   provisioningStateMachineArn: 'PROVISIONING_STATE_MACHINE_ARN',
   deprovisioningStateMachineArn: 'DEPROVISIONING_STATE_MACHINE_ARN',
   userPoolId: 'USER_POOL_ID',

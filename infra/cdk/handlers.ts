@@ -63,7 +63,7 @@ export const HANDLERS = {
   },
   rebuildProjection: {
     entry: 'functions/lambda/rebuildProjection.ts',
-    description: 'Backfills one projection table from the event store, page by page, when an operator invokes it',
+    description: 'Backfills one projection table from the event store, page by page; started by an operator or by POST /projections/:name/rebuild (then it continues itself until done)',
     invocation: 'operator',
   },
   expireCommands: {

@@ -84,6 +84,8 @@ describe('operator API', () => {
         'iot:ListPrincipalThings',
         'iot:ListThingGroupsForThing',
         'iot:ListThingPrincipals',
+        // POST /projections/:name/rebuild starts a table's backfill function.
+        'lambda:InvokeFunction',
         'logs:CreateLogStream',
         'logs:PutLogEvents',
         's3:AbortMultipartUpload',
@@ -99,6 +101,31 @@ describe('operator API', () => {
     expect(start.Resource).toEqual({ Ref: fleet.logicalId(fleet.stack.deprovisioning.stateMachine) });
     const put = statements.find((s) => asList(s.Action).includes('s3:PutObject'))!;
     expect(put.Resource).toEqual({ 'Fn::Join': ['', [{ 'Fn::GetAtt': [fleet.logicalId(fleet.stack.storage.uploads), 'Arn'] }, '/manifests/*']] });
+  });
+
+  it('lets the API Lambda start exactly the projection tables’ rebuild functions, and tells it each one’s name and log group', () => {
+    const { functions } = fleet.stack.projectionRebuild;
+    const names = Object.keys(functions) as ProjectionTableName[];
+    // Every Lambda grant of the role, one line per action and resource: unqualified ARNs, nothing else.
+    const grants = fleet
+      .statementsOf(fleet.stack.api.handler.role)
+      .filter((s) => asList(s.Action).some((a) => a.startsWith('lambda:')))
+      .flatMap((s) => {
+        expect(s.Effect).toBe('Allow');
+        expect((s as { Condition?: unknown }).Condition).toBeUndefined();
+        return asList(s.Action).flatMap((action) => asList(s.Resource as unknown[]).map((resource) => `${action} ${JSON.stringify(resource)}`));
+      })
+      .sort();
+    expect(grants).toEqual(names.map((n) => `lambda:InvokeFunction ${JSON.stringify({ 'Fn::GetAtt': [fleet.logicalId(functions[n].fn), 'Arn'] })}`).sort());
+
+    // The variable is a JSON map built with references; put a marker for each and read it as the Lambda would.
+    const env = (fleet.resources[fleet.logicalId(fleet.stack.api.handler.fn)]!.Properties!.Environment as { Variables: Record<string, unknown> }).Variables;
+    const joined = resolvePseudo(env[LAMBDA_ENV.rebuildFunctions]) as { 'Fn::Join': [string, unknown[]] };
+    const text = joined['Fn::Join'][1].map((part) => (typeof part === 'string' ? part : `<${JSON.stringify(part).replace(/"/g, "'")}>`)).join(joined['Fn::Join'][0]);
+    const ref = (id: string) => `<{'Ref':'${id}'}>`;
+    expect(JSON.parse(text)).toEqual(
+      Object.fromEntries(names.map((n) => [n, { functionName: ref(fleet.logicalId(functions[n].fn)), logGroup: ref(fleet.logicalId(functions[n].logGroup)) }])),
+    );
   });
 
   it('lets the API Lambda list and HEAD manifests/ (the batch list) and read the runs of its two state machines, on nothing else', () => {

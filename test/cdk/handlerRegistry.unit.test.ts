@@ -1,6 +1,7 @@
 import { existsSync } from 'node:fs';
 import { pathToFileURL } from 'node:url';
 import { describe, expect, it } from 'vitest';
+import { PROJECTION_TABLES } from '../../functions/projections/projectionTableDesign.ts';
 import { LAMBDA_ENV, requiredEnv } from '../../functions/lambda/env.ts';
 import { HANDLERS, handlerEntryPath, type HandlerName } from '../../infra/cdk/handlers.ts';
 import { BOOTSTRAP_LAMBDA_ENV } from '../../functions/lambda/awsBootstrapEnv.ts';
@@ -22,6 +23,10 @@ describe('handler registry', () => {
     process.env[LAMBDA_ENV.awsPartition] = 'aws';
     process.env.AWS_REGION ??= 'eu-west-1';
     process.env[LAMBDA_ENV.userPoolId] = 'eu-west-1_Registry01';
+    // The API reads a JSON map of the rebuild functions, one per projection table.
+    process.env[LAMBDA_ENV.rebuildFunctions] = JSON.stringify(
+      Object.fromEntries(Object.keys(PROJECTION_TABLES).map((t) => [t, { functionName: `registry-test-rebuild-${t}`, logGroup: `/aws/lambda/registry-test-rebuild-${t}` }])),
+    );
     process.env[BOOTSTRAP_LAMBDA_ENV.bootstrapStateMachineArn] = 'arn:aws:states:eu-west-1:123456789012:stateMachine:registry-test';
     expect(names.length).toBeGreaterThanOrEqual(5);
     for (const name of names) {

@@ -2,9 +2,14 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CreateTableCommand, DeleteTableCommand } from '@aws-sdk/client-dynamodb';
+import { TooManyRequestsException, type InvokeCommand, type InvokeCommandOutput } from '@aws-sdk/client-lambda';
 import { DynamoDBDocumentClient, ScanCommand } from '@aws-sdk/lib-dynamodb';
+import Fastify from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { NewEvent, StoredEvent } from '../../events/envelope.ts';
+import { installApiAccess } from '../../functions/api/auth/apiAccess.ts';
+import { projectionBackfillRoutes, type BackfillFunction } from '../../functions/api/projections/projectionBackfillRoutes.ts';
+import { lambdaAsyncInvoker, type LambdaSender } from '../../functions/lambda/lambdaAsyncInvoke.ts';
 import { createDynamoEventStore } from '../../functions/eventStore/dynamoEventStore.ts';
 import { createEventStoreTable } from '../../functions/eventStore/dynamoTableDesign.ts';
 import type { EventStore } from '../../functions/eventStore/eventStore.ts';
@@ -13,13 +18,21 @@ import { createSqliteEventStore } from '../../functions/eventStore/sqliteEventSt
 import { createDynamoProjector, type ProjectionTable } from '../../functions/projections/dynamoProjectionTables.ts';
 import { projectionCreateTableInput, rowOfItem } from '../../functions/projections/dynamoProjectionRows.ts';
 import { createDynamoRebuild, RebuildInterruptedError, type RebuildProgress } from '../../functions/projections/dynamoRebuild.ts';
-import { InvalidRebuildRequestError, rebuildInvocation, type RebuildAnswer } from '../../functions/projections/dynamoRebuildRequest.ts';
+import {
+  ContinuationFailedError,
+  InvalidRebuildRequestError,
+  rebuildInvocation,
+  type RebuildAnswer,
+  type RebuildContext,
+  type RebuildSummary,
+} from '../../functions/projections/dynamoRebuildRequest.ts';
 import { createProjectionEngine } from '../../functions/projections/projectionEngine.ts';
 import type { ProjectionStore } from '../../functions/projections/projectionStore.ts';
 import { PROJECTION_TABLES, type ProjectionTableName } from '../../functions/projections/projectionTableDesign.ts';
 import { createSqliteProjectionStore } from '../../functions/projections/sqliteProjectionStore.ts';
 import { manualClock } from '../../functions/shared/clock.ts';
 import { deviceLife } from '../deviceViews/support.ts';
+import { createTestCognitoPool } from '../support/cognitoPool.ts';
 import { startDynalite, type LocalDynamo } from '../support/dynalite.ts';
 import { newEvent } from '../support/events.ts';
 
@@ -288,5 +301,151 @@ describe('the operator request', () => {
     // Continuing from that cursor later reads only what was appended since: here, nothing.
     const again = await rebuildInvocation({ projection: 'rejections', rebuild: () => createDynamoRebuild({ events: awsEvents, client: doc, table }) })({ projection: 'rejections', cursor: answer.cursor }, roomy);
     expect(again).toMatchObject({ done: true, pages: 0, eventsRead: 0, rowsWritten: 0, cursor: answer.cursor });
+  });
+});
+
+/**
+ * Lambda as a self-invoking rebuild function meets it, at the SDK's `send`: each InvokeCommand is
+ * recorded as sent, answered 202 as the Invoke API answers InvocationType Event, and its payload
+ * queued; `runQueued` then runs the queued events one after another, as Lambda would.
+ */
+class QueuedLambda {
+  readonly sent: InvokeCommand[] = [];
+  readonly queue: { functionName: string; payload: unknown }[] = [];
+  failNext: Error | undefined;
+  readonly client: LambdaSender = {
+    send: (command: InvokeCommand): Promise<InvokeCommandOutput> => {
+      this.sent.push(command);
+      const failure = this.failNext;
+      this.failNext = undefined;
+      if (failure) return Promise.reject(failure);
+      const payload = JSON.parse(new TextDecoder().decode(command.input.Payload as Uint8Array)) as unknown;
+      this.queue.push({ functionName: command.input.FunctionName!, payload });
+      return Promise.resolve({ $metadata: { httpStatusCode: 202 }, StatusCode: 202 });
+    },
+  };
+}
+
+const FUNCTION_NAME = 'LwM2MFleet-ProjectionRebuildDirectoryFunction-AbC123';
+
+/** The function's context with time for `pages` pages (the reserve is crossed at the next ask). */
+const budgetOf = (pages: number): RebuildContext => {
+  let asked = 0;
+  return { functionName: FUNCTION_NAME, getRemainingTimeInMillis: () => (++asked < pages ? 600_000 : 1_000) };
+};
+
+describe('running unattended (continue), as POST /projections/:name/rebuild starts it', () => {
+  const chainFor = (table: ProjectionTable, lambda: QueuedLambda, logs: RebuildSummary[]) =>
+    rebuildInvocation({
+      projection: 'directory',
+      rebuild: (_name, size) => createDynamoRebuild({ events: awsEvents, client: doc, table, pageSize: size ?? 11 }),
+      invokeAsync: lambdaAsyncInvoker(lambda.client),
+      log: (summary) => logs.push(summary),
+    });
+
+  /** Runs what Lambda has queued, each event with time for `pages` pages, until nothing is queued. */
+  const runQueued = async (lambda: QueuedLambda, handler: ReturnType<typeof chainFor>, pages: number) => {
+    const answers: RebuildAnswer[] = [];
+    for (let event = lambda.queue.shift(); event; event = lambda.queue.shift()) {
+      expect(event.functionName).toBe(FUNCTION_NAME);
+      answers.push(await handler(event.payload, budgetOf(pages)));
+      if (answers.length > 500) throw new Error('the chain never ended');
+    }
+    return answers;
+  };
+
+  it('folds the whole store across several self-invocations started by the API route, ending with the embedded rows', async () => {
+    const table = await createTable('directory');
+    const lambda = new QueuedLambda();
+    const logs: RebuildSummary[] = [];
+    // The API route, with the access hook it runs behind on AWS, starting this table's function.
+    const pool = await createTestCognitoPool({ region: 'eu-west-1', userPoolId: 'eu-west-1_Chain0001', clientId: 'chainclient01' });
+    const app = Fastify({ logger: false });
+    installApiAccess(app, { verifier: pool.verifier });
+    const functions = Object.fromEntries(NAMES.map((n) => [n, { functionName: n === 'directory' ? FUNCTION_NAME : `other-${n}`, logGroup: `logs-${n}` }])) as Record<ProjectionTableName, BackfillFunction>;
+    await app.register(projectionBackfillRoutes({ functions, invokeAsync: lambdaAsyncInvoker(lambda.client), clock: manualClock(START), newRunId: () => 'r-chain-1' }));
+    const started = await app.inject({ method: 'POST', url: '/projections/devices/rebuild?replace=true', headers: { authorization: `Bearer ${await pool.token(['admin'])}` } });
+    await app.close();
+    expect(started.statusCode, started.body).toBe(202);
+    expect(lambda.queue).toHaveLength(1);
+
+    // 11 events a page, 2 pages an invocation: the store needs several.
+    const answers = await runQueued(lambda, chainFor(table, lambda, logs), 2);
+    expect(answers.length).toBeGreaterThan(3);
+    expect(answers.slice(0, -1).every((a) => a.pages === 2)).toBe(true);
+    expect(answers.slice(0, -1).every((a) => a.continued === true && !a.done)).toBe(true);
+    expect(answers.at(-1)).toMatchObject({ done: true });
+    expect(answers.at(-1)!.continued).toBeUndefined();
+    expect(total(answers, 'eventsRead')).toBe(stored.length);
+    expect(await rowsOf(table)).toEqual(embeddedOf('directory'));
+
+    // Every invoke as the Invoke API documents it: the function itself, InvocationType Event, JSON bytes that keep the flag and the run.
+    expect(lambda.sent).toHaveLength(answers.length);
+    for (const command of lambda.sent) {
+      expect(command.input).toMatchObject({ FunctionName: FUNCTION_NAME, InvocationType: 'Event' });
+      expect(command.input.Payload).toBeInstanceOf(Uint8Array);
+    }
+    const payloads = lambda.sent.map((c) => JSON.parse(new TextDecoder().decode(c.input.Payload as Uint8Array)) as Record<string, unknown>);
+    expect(payloads[0]).toEqual({ projection: 'directory', continue: true, runId: 'r-chain-1', startedBy: 'ada-sub' });
+    payloads.slice(1).forEach((p, i) => {
+      expect(p).toEqual({ projection: 'directory', continue: true, runId: 'r-chain-1', startedBy: 'ada-sub', cursor: answers[i]!.cursor, invocation: i + 2 });
+    });
+
+    // One summary line per invocation, each going on where the previous one stopped.
+    expect(logs.map((l) => [l.invocation, l.outcome])).toEqual(answers.map((_, i) => [i + 1, i === answers.length - 1 ? 'done' : 'continued']));
+    expect(logs.every((l) => l.runId === 'r-chain-1' && l.startedBy === 'ada-sub' && l.projection === 'directory')).toBe(true);
+    logs.slice(1).forEach((l, i) => expect(l.startCursor).toBe(logs[i]!.cursor));
+    expect(logs.reduce((sum, l) => sum + (l.eventsRead ?? 0), 0)).toBe(stored.length);
+  });
+
+  it('fails an invocation whose next one could not be started with the cursor to continue from; Lambda’s retry of it writes nothing twice and goes on to the end', async () => {
+    const table = await createTable('directory');
+    const lambda = new QueuedLambda();
+    const logs: RebuildSummary[] = [];
+    const handler = chainFor(table, lambda, logs);
+    const first = await handler({ projection: 'directory', continue: true, runId: 'r-retry-1' }, budgetOf(3));
+    expect(first.continued).toBe(true);
+    const event = lambda.queue.shift()!;
+
+    lambda.failNext = new TooManyRequestsException({ message: 'Rate Exceeded.', $metadata: { httpStatusCode: 429 }, Reason: 'ReservedFunctionConcurrentInvocationLimitExceeded' });
+    const error = await handler(event.payload, budgetOf(3)).then(
+      () => undefined,
+      (e: unknown) => e,
+    );
+    expect(error).toBeInstanceOf(ContinuationFailedError);
+    const failed = logs.at(-1)!;
+    expect(failed).toMatchObject({ outcome: 'failed', invocation: 2, runId: 'r-retry-1' });
+    expect((error as ContinuationFailedError).resumeCursor).toBe(failed.cursor);
+    expect(failed.cursor).not.toBe(failed.startCursor);
+    expect((error as Error).message).toMatch(/Folded 33 events of directory up to cursor "v1\..*but the next invocation could not be started \(Rate Exceeded\.\)\. Invoke LwM2MFleet-ProjectionRebuildDirectoryFunction-AbC123 with \{.*"invocation":3\} to continue\./);
+    expect(lambda.queue).toHaveLength(0);
+
+    // Lambda retries the failed event: its pages are already folded, so nothing is written again.
+    const retried = await handler(event.payload, budgetOf(3));
+    expect(retried).toMatchObject({ continued: true, eventsRead: 33, rowsWritten: 0 });
+    const rest = await runQueued(lambda, handler, 3);
+    expect(rest.at(-1)!.done).toBe(true);
+    expect(await rowsOf(table)).toEqual(embeddedOf('directory'));
+  });
+
+  it('refuses continue where the function cannot invoke itself, before folding anything', async () => {
+    const table = await createTable('directory');
+    const logs: RebuildSummary[] = [];
+    const manualOnly = rebuildInvocation({ projection: 'directory', rebuild: () => createDynamoRebuild({ events: awsEvents, client: doc, table }), log: (l) => logs.push(l) });
+    await expect(manualOnly({ projection: 'directory', continue: true }, budgetOf(3))).rejects.toThrow(InvalidRebuildRequestError);
+    await expect(manualOnly({ projection: 'directory', continue: true }, budgetOf(3))).rejects.toThrow(/leave "continue" out and invoke again with each answer's "next"/);
+    expect(await items(table.tableName)).toEqual(new Map());
+    expect(logs.map((l) => l.outcome)).toEqual(['failed', 'failed']);
+  });
+
+  it('without continue, answers next and leaves going on to the operator, saying so in its summary line', async () => {
+    const table = await createTable('directory');
+    const lambda = new QueuedLambda();
+    const logs: RebuildSummary[] = [];
+    const answer = await chainFor(table, lambda, logs)({ projection: 'directory' }, budgetOf(1));
+    expect(answer).toMatchObject({ done: false, pages: 1, next: { projection: 'directory', cursor: answer.cursor, invocation: 2 } });
+    expect(answer.continued).toBeUndefined();
+    expect(lambda.sent).toHaveLength(0);
+    expect(logs).toEqual([{ outcome: 'stopped', projection: 'directory', invocation: 1, cursor: answer.cursor, pages: 1, eventsRead: 11, rowsWritten: answer.rowsWritten, rowsUnchanged: 0, unreadable: answer.unreadable }]);
   });
 });

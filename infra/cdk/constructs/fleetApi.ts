@@ -19,6 +19,7 @@ import { grantRegistry } from '../registryAccess.ts';
 import { OBJECT_PREFIXES } from '../workflows.ts';
 import type { EventStore } from './eventStore.ts';
 import { HandlerFunction } from './handlerFunction.ts';
+import type { ProjectionRebuild } from './projectionRebuild.ts';
 import type { Projections } from './projections.ts';
 
 export interface FleetApiProps {
@@ -31,6 +32,8 @@ export interface FleetApiProps {
   readonly environment: Record<string, string>;
   /** The projection tables the directory and device views read. */
   readonly projections: Projections;
+  /** The tables' rebuild functions, which POST /projections/:name/rebuild starts. */
+  readonly rebuild: ProjectionRebuild;
 }
 
 /** Routes anyone may call (functions/api/auth/permissions.ts marks them public): no authorizer at the gateway either. */
@@ -123,6 +126,7 @@ export class FleetApi extends Construct {
         [LAMBDA_ENV.userPoolClientIds]: Lazy.string({ produce: () => this.clientIds.join(',') }),
         [LAMBDA_ENV.provisioningStateMachineArn]: props.provisioning.stateMachineArn,
         [LAMBDA_ENV.deprovisioningStateMachineArn]: props.deprovisioning.stateMachineArn,
+        [LAMBDA_ENV.rebuildFunctions]: props.rebuild.functionsJson(),
       },
       timeout: Duration.seconds(29),
       memorySize: 512,
@@ -149,6 +153,8 @@ export class FleetApi extends Construct {
     );
     role.addToPolicy(new iam.PolicyStatement({ actions: ['states:DescribeExecution', 'states:GetExecutionHistory'], resources: executions }));
     acknowledgeWildcardResources(role, executions, 'Execution names are batch ids and d-<uuid>: the API reads any execution of these two state machines, and no other.');
+    // A projection rebuild on AWS starts that table's backfill function asynchronously.
+    props.rebuild.grantStart(role);
 
     this.accessLogs = new logs.LogGroup(this, 'AccessLogs', { retention: logs.RetentionDays.ONE_YEAR, removalPolicy: RemovalPolicy.RETAIN });
     const integration = new HttpLambdaIntegration('App', this.handler.fn, { payloadFormatVersion: apigwv2.PayloadFormatVersion.VERSION_2_0 });

@@ -116,6 +116,8 @@ export class FleetStack extends Stack {
       uploads: s.uploads,
       stateMachine: this.provisioning.stateMachine,
     });
+    // Before the API, which starts these functions (POST /projections/:name/rebuild).
+    this.projectionRebuild = new ProjectionRebuild(this, 'ProjectionRebuild', { eventStore: this.eventStore, projections: this.projections });
     this.api = new FleetApi(this, 'Api', {
       eventStore: this.eventStore,
       uploads: workflowProps.areas.uploads,
@@ -124,9 +126,9 @@ export class FleetStack extends Stack {
       deprovisioning: this.deprovisioning.stateMachine,
       environment: workflowProps.environment,
       projections: this.projections,
+      rebuild: this.projectionRebuild,
     });
     this.commandExpiry = new CommandExpiry(this, 'CommandExpiry', { eventStore: this.eventStore, projections: this.projections });
-    this.projectionRebuild = new ProjectionRebuild(this, 'ProjectionRebuild', { eventStore: this.eventStore, projections: this.projections });
     this.bridge = new BridgeService(this, 'Bridge', {
       credentials: workflowProps.areas.credentials,
       directory: this.projections.tables.directory,
