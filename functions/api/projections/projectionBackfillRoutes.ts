@@ -1,10 +1,11 @@
 import type { FastifyInstance } from 'fastify';
-import { fieldErrorsFromZod, type FieldError } from '../../../schemas/directory/fieldError.ts';
-import { sendProblem, type Problem } from '../../directory/problemDetails.ts';
+import { fieldErrorsFromZod } from '../../../schemas/directory/fieldError.ts';
+import { sendProblem } from '../../directory/problemDetails.ts';
 import { REBUILD_SUMMARY_MESSAGE, RebuildRequest } from '../../projections/dynamoRebuildRequest.ts';
 import { PROJECTION_TABLES, type ProjectionTableName } from '../../projections/projectionTableDesign.ts';
 import type { Clock } from '../../shared/clock.ts';
 import { principalOf } from '../auth/apiAccess.ts';
+import { invalidRebuildRequest, projectionNotFound } from './rebuildProblems.ts';
 import { ProjectionNameParam, ProjectionRebuildParams, type ProjectionBackfillStarted } from './projectionRebuildSchemas.ts';
 
 /** One projection table's rebuild function: what is invoked, and where it logs. */
@@ -32,14 +33,6 @@ export const tableOfProjection = (name: string): ProjectionTableName | undefined
 
 const NAMES_LISTED = TABLE_KEYS.map((key) => `${PROJECTION_TABLES[key].projection.name} (table ${key})`).join(', ');
 
-const invalid = (errors: readonly FieldError[], instance: string): Problem => ({
-  type: '/problems/invalid-parameters',
-  title: 'The rebuild request is not valid',
-  status: 400,
-  detail: errors.map((e) => `${e.message} ${e.hint}`).join(' '),
-  instance,
-  errors,
-});
 
 const HINTS: Readonly<Record<string, string>> = {
   replace: 'Write replace=true: on AWS a rebuild is a backfill into the live table.',
@@ -65,22 +58,16 @@ export const projectionBackfillRoutes = (options: ProjectionBackfillRoutesOption
     const query = ProjectionRebuildParams.safeParse(request.query);
     if (!query.success) {
       const errors = fieldErrorsFromZod(query.error, (path) => path.map(String).join('.') || '(query)', (field) => HINTS[field] ?? 'This request takes only replace (true on AWS) and differences.');
-      return sendProblem(reply, invalid(errors, request.url));
+      return sendProblem(reply, invalidRebuildRequest(errors, request.url));
     }
     const table = ProjectionNameParam.safeParse(name).success ? tableOfProjection(name) : undefined;
     if (table === undefined) {
-      return sendProblem(reply, {
-        type: '/problems/projection-not-found',
-        title: 'No such projection',
-        status: 404,
-        detail: `No projection is named ${JSON.stringify(name.slice(0, 80))}. The projections are ${NAMES_LISTED}; either name works.`,
-        instance: request.url,
-      });
+      return sendProblem(reply, projectionNotFound(name, `${NAMES_LISTED}; either name works`, request.url));
     }
     if (query.data.replace !== 'true') {
       const message = 'On AWS a rebuild is a backfill into the live projection table: it cannot build a shadow copy to compare with.';
       const hint = 'Send replace=true to start the backfill (it is safe beside the stream projector and writes only what rows miss); compare embedded, or with a new table (infra/cdk/README.md).';
-      return sendProblem(reply, invalid([{ field: 'replace', rule: 'backfill-only', message, hint }], request.url));
+      return sendProblem(reply, invalidRebuildRequest([{ field: 'replace', rule: 'backfill-only', message, hint }], request.url));
     }
 
     const fn = options.functions[table];

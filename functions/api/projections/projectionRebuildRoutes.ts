@@ -1,8 +1,9 @@
 import { performance } from 'node:perf_hooks';
 import type { FastifyInstance } from 'fastify';
-import { fieldErrorsFromZod, type FieldError } from '../../../schemas/directory/fieldError.ts';
-import { sendProblem, type Problem } from '../../directory/problemDetails.ts';
+import { fieldErrorsFromZod } from '../../../schemas/directory/fieldError.ts';
+import { sendProblem } from '../../directory/problemDetails.ts';
 import type { ProjectionEngine } from '../../projections/projectionEngine.ts';
+import { invalidRebuildRequest, projectionNotFound } from './rebuildProblems.ts';
 import { DEFAULT_LISTED_DIFFERENCES, ProjectionNameParam, ProjectionRebuildParams } from './projectionRebuildSchemas.ts';
 
 export interface ProjectionRebuildRoutesOptions {
@@ -14,14 +15,6 @@ const HINTS: Readonly<Record<string, string>> = {
   differences: 'Give a whole number from 0 to 1000.',
 };
 
-const invalid = (errors: readonly FieldError[], instance: string): Problem => ({
-  type: '/problems/invalid-parameters',
-  title: 'The rebuild request is not valid',
-  status: 400,
-  detail: errors.map((e) => `${e.message} ${e.hint}`).join(' '),
-  instance,
-  errors,
-});
 
 /**
  * POST /projections/:name/rebuild (admins): replays the store into a shadow copy of a projection
@@ -36,17 +29,11 @@ export const projectionRebuildRoutes = (options: ProjectionRebuildRoutesOptions)
     const query = ProjectionRebuildParams.safeParse(request.query);
     if (!query.success) {
       const errors = fieldErrorsFromZod(query.error, (path) => path.map(String).join('.') || '(query)', (field) => HINTS[field] ?? 'This request takes only replace and differences.');
-      return sendProblem(reply, invalid(errors, request.url));
+      return sendProblem(reply, invalidRebuildRequest(errors, request.url));
     }
     const known = options.projections.status().map((p) => p.name);
     if (!ProjectionNameParam.safeParse(name).success || !known.includes(name)) {
-      return sendProblem(reply, {
-        type: '/problems/projection-not-found',
-        title: 'No such projection',
-        status: 404,
-        detail: `No projection is named ${JSON.stringify(name.slice(0, 80))}. The projections are ${known.join(', ')}.`,
-        instance: request.url,
-      });
+      return sendProblem(reply, projectionNotFound(name, known.join(', '), request.url));
     }
     const started = performance.now();
     const result = await options.projections.rebuild(name, { replace: query.data.replace === 'true' });
