@@ -56,8 +56,14 @@ export const DeviceBootstrapped = defineEvent(
     endpoint: z.string().min(1),
     bridgeId: z.string().min(1),
     brokerUri: z.string().min(1),
+    /**
+     * The bridge's ok came after the workflow had given up waiting (BootstrapFailed timeout): this
+     * corrects that failure. Absent when the workflow drew the conclusion itself. Optional, so every
+     * event stored before it existed still reads as v1.
+     */
+    late: z.literal(true).optional(),
   }),
-  'A device received its MQTT credentials over LwM2M (object 18830).',
+  'A device received its MQTT credentials over LwM2M (object 18830); late when the result came after the workflow had recorded a timeout.',
 );
 
 export const BootstrapRejected = defineEvent(
@@ -81,8 +87,14 @@ export const BootstrapFailed = defineEvent(
     bridgeId: z.string().min(1),
     lwm2mCode: z.string().min(1),
     message: z.string(),
+    /**
+     * Timeout only: the delivery the workflow stopped waiting for (its request id and the broker URI
+     * it carried), so a bridge result that arrives later can still conclude it (DeviceBootstrapped late).
+     */
+    requestId: z.string().min(1).optional(),
+    brokerUri: z.string().min(1).optional(),
   }),
-  'Delivering credentials to a provisioned device failed at the LwM2M layer.',
+  'Delivering credentials to a provisioned device failed at the LwM2M layer, or no result came in time.',
 );
 
 export const DeviceDeprovisioned = defineEvent(

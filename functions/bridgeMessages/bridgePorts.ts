@@ -13,7 +13,8 @@ export interface HeldSession {
 
 /** What the bridge-message handler needs from the system; each adapter knows one technology. */
 export interface BridgeMessageDeps {
-  readonly events: Pick<EventStore, 'append' | 'appendBatch'>;
+  /** readStream: a bridge's ok for a delivery the workflow gave up on is concluded from the device's stream. */
+  readonly events: Pick<EventStore, 'append' | 'appendBatch' | 'readStream'>;
   /**
    * The device's lifecycle status; undefined for an endpoint no manifest ever brought in.
    * `exact`: as of every event stored so far (a registration, which may start a bootstrap); `recent`:

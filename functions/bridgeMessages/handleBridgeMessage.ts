@@ -5,6 +5,7 @@ import { rejectionAppend } from '../bootstrap/bootstrapEvents.ts';
 import { BootstrapInput } from '../bootstrap/bootstrapInput.ts';
 import { deviceStreamId } from '../bootstrap/bootstrapStreams.ts';
 import { bootstrapExecution, bootstrapRequestTrigger, credentialsNeed, registrationTrigger } from '../bootstrap/bootstrapTrigger.ts';
+import { concludeLateResult } from '../bootstrap/lateResult.ts';
 import { bridgeActor, derivedEvent } from '../shared/derivedEvent.ts';
 import { messageIdOf } from '../ingestion/decodeDeviceMessage.ts';
 import { parseInput } from '../shared/middleware/parseInput.ts';
@@ -124,20 +125,21 @@ const deviceMessage = async (h: Handling, read: DeviceRead): Promise<BridgeMessa
       return recordForDevice(h, thingName, fact('DeviceDeregistered', { thingName, endpoint: read.body.endpoint, bridgeId, reason: read.body.reason }));
     case 'bootstrap-result': {
       const b = read.body;
-      return recordForDevice(
-        h,
+      const result = fact('BootstrapResultReported', {
         thingName,
-        fact('BootstrapResultReported', {
-          thingName,
-          endpoint: b.endpoint,
-          bridgeId,
-          requestId: b.requestId,
-          ok: b.ok,
-          lwm2mCode: b.lwm2mCode,
-          ...(b.message === undefined ? {} : { message: b.message }),
-          reportedAt: b.at,
-        }),
-      );
+        endpoint: b.endpoint,
+        bridgeId,
+        requestId: b.requestId,
+        ok: b.ok,
+        lwm2mCode: b.lwm2mCode,
+        ...(b.message === undefined ? {} : { message: b.message }),
+        reportedAt: b.at,
+      });
+      const recorded = await recordForDevice(h, thingName, result);
+      // The workflow normally draws the conclusion; an ok it stopped waiting for is concluded here (lateResult.ts).
+      if (!b.ok) return recorded;
+      const late = await concludeLateResult(h.deps.events, thingName, { requestId: b.requestId, bridgeId }, result.eventId);
+      return late ? { ...recorded, events: [...recorded.events, late.type] } : recorded;
     }
     case 'data':
       // The same decode as a device's own state message; the topic in the fact names the bridge it came through.
@@ -187,7 +189,8 @@ export const routeBridgeMessage = async (deps: BridgeMessageDeps, m: BridgeRuleM
  * What the backend does with a bridge's messages: the handler behind the IoT rule on
  * `dt/lwm2m-bridge/#` (AWS) and the embedded broker's onPublish for bridge identities. Registrations,
  * updates and de-registrations become device facts attributed to the bridge; notify and send go
- * through ingestion as device state; a bootstrap result is recorded for the workflow; an offline
+ * through ingestion as device state; a bootstrap result is recorded for the workflow (and an ok the
+ * workflow gave up waiting for concludes the bootstrap: DeviceBootstrapped, late); an offline
  * status ends every session the bridge held; a report of refused DTLS peers becomes
  * DeviceAuthenticationFailed; a registration without MQTT credentials starts the bootstrap
  * workflow. A message that fails its contract is kept as MessageRejected.

@@ -1,10 +1,12 @@
 import { CreateTableCommand } from '@aws-sdk/client-dynamodb';
 import type { PutEventsCommand, PutEventsCommandOutput } from '@aws-sdk/client-eventbridge';
 import type { StartExecutionCommand, StartExecutionCommandOutput } from '@aws-sdk/client-sfn';
-import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { DynamoDBDocumentClient, GetCommand } from '@aws-sdk/lib-dynamodb';
 import type { Context } from 'aws-lambda';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { DeviceRow } from '../../events/projections/devices.ts';
 import { bootstrapExecution } from '../../functions/bootstrap/bootstrapTrigger.ts';
+import { recordFailed } from '../../functions/bootstrap/recordFailed.ts';
 import type { BridgeRuleMessage } from '../../functions/bridgeMessages/bridgeRuleMessage.ts';
 import { handleBridgeMessage } from '../../functions/bridgeMessages/handleBridgeMessage.ts';
 import { createEventBridgeBus } from '../../functions/bus/eventBridgeBus.ts';
@@ -16,7 +18,7 @@ import { stepFunctionsBootstrapStarter } from '../../functions/lambda/startBoots
 import { dynamoHolderLookup } from '../../functions/projections/dynamoDeviceSessions.ts';
 import { createDynamoProjector } from '../../functions/projections/dynamoProjectionTables.ts';
 import { projectionCreateTableInput } from '../../functions/projections/dynamoProjectionRows.ts';
-import { PROJECTION_TABLES } from '../../functions/projections/projectionTableDesign.ts';
+import { PROJECTION_ROW_KEY, PROJECTION_TABLES } from '../../functions/projections/projectionTableDesign.ts';
 import { encodeSenmlCbor } from '../../schemas/senml/index.ts';
 import { topics, type BridgeEvent } from '../../schemas/topics/topics.ts';
 import { startDynalite, type LocalDynamo } from '../support/dynalite.ts';
@@ -184,6 +186,34 @@ describe('other bridge messages on AWS', () => {
       outcome: 'recorded',
       events: ['BridgeStatusChanged'],
     });
+  });
+});
+
+describe('a bootstrap result after the workflow gave up, on AWS', () => {
+  const BROKER = 'mqtts://abc123-ats.iot.eu-west-1.amazonaws.com:8883';
+  const REQUEST = 'bs-00112233445566778899aabbccddeeff';
+  const TRIGGER = 'register /rd/9 2026-05-01T09:50:00.000Z';
+  const result = (ok: boolean, at = '2026-05-01T09:59:00.000Z') => event('bootstrap-result', 'meter-4', { endpoint: 'meter-4', requestId: REQUEST, ok, lwm2mCode: ok ? '2.04' : '4.04', at });
+
+  it('concludes the timed-out bootstrap from the DynamoDB stream, once however often the ok comes, and the directory shows it bootstrapped', async () => {
+    await events.append({ streamId: 'device-meter-4', expectedVersion: 0, events: [provisioned('meter-4')] });
+    // RecordFailed as the TimedOut state calls it, against the same table.
+    const failure = { lwm2mCode: 'timeout', message: 'no result', delivery: { requestId: REQUEST, brokerUri: BROKER, fromPosition: 1, expiresAt: T } };
+    await expect(recordFailed({ eventStore: events })({ thingName: 'meter-4', bridgeId: 'aws-1', trigger: TRIGGER, failure })).resolves.toMatchObject({ lateEventId: null });
+    await expect(result(false)).resolves.toEqual({ outcome: 'recorded', events: ['BootstrapResultReported'] });
+
+    streamReads.length = 0;
+    await expect(result(true)).resolves.toEqual({ outcome: 'recorded', events: ['BootstrapResultReported', 'DeviceBootstrapped'] });
+    expect(streamReads).toContain('device-meter-4');
+    await expect(result(true)).resolves.toEqual({ outcome: 'recorded', events: ['BootstrapResultReported', 'DeviceBootstrapped'] });
+    const stream = await events.readStream('device-meter-4');
+    expect(stream.map((e) => e.type)).toEqual(['DeviceProvisioned', 'BootstrapFailed', 'BootstrapResultReported', 'BootstrapResultReported', 'DeviceBootstrapped']);
+    expect(stream[4]).toMatchObject({ correlationId: TRIGGER, causationId: stream[3]!.eventId, data: { thingName: 'meter-4', bridgeId: 'aws-1', brokerUri: BROKER, late: true } });
+
+    const directory = createDynamoProjector({ client: doc, tables: [{ ...PROJECTION_TABLES.directory, tableName: 'directory' }] });
+    expect((await directory.project(stream)).failures).toEqual([]);
+    const row = await doc.send(new GetCommand({ TableName: 'directory', Key: { [PROJECTION_ROW_KEY]: 'meter-4' } }));
+    expect((JSON.parse(row.Item!.row as string) as DeviceRow).status).toBe('bootstrapped');
   });
 });
 
