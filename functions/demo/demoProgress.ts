@@ -88,7 +88,8 @@ export class DemoProgress {
         return [];
       case 'DeviceBootstrapped':
         this.bootstrapped.add(thing);
-        return [];
+        // A late one corrects a "bootstrap failed" line printed before: say so.
+        return event.data['late'] === true ? [`bootstrap of ${thing} confirmed late: the bridge's result came after the timeout, and the device has its credentials`] : [];
       case 'BootstrapRejected': {
         const reason = text(event.data['reason']);
         return [`bootstrap refused for ${thing}: ${reason}${REJECTION_HINTS[reason] ? ` (${REJECTION_HINTS[reason]})` : ''}`];

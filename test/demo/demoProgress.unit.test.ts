@@ -45,6 +45,10 @@ describe('DemoProgress', () => {
     expect(line).toMatch(/^bootstrap refused for demo-1: already-bootstrapped \(it lost the credentials .* delete the data dir to start the demo over\)$/);
     expect(p.see({ type: 'BootstrapRejected', data: { endpoint: 'demo-2', reason: 'unknown-device' } })).toEqual(['bootstrap refused for demo-2: unknown-device (no manifest brought it in)']);
     expect(p.see({ type: 'BootstrapFailed', data: { thingName: 'demo-0', lwm2mCode: '4.04', message: 'no object 18830' } })).toEqual(['bootstrap failed for demo-0: 4.04 no object 18830']);
+    expect(p.see({ type: 'DeviceBootstrapped', data: { thingName: 'demo-0', late: true } })).toEqual([
+      "bootstrap of demo-0 confirmed late: the bridge's result came after the timeout, and the device has its credentials",
+    ]);
+    expect(p.see({ type: 'DeviceBootstrapped', data: { thingName: 'demo-1' } })).toEqual([]);
   });
 
   it('counts devices in the fleet by any batch once the batch is done, and restored devices as bootstrapped', () => {

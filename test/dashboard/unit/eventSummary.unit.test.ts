@@ -20,6 +20,10 @@ describe('the timeline: one line per event', () => {
       'endpoint lamp via bridge b1 · queue mode · lifetime 300 s',
     );
     expect(summarizeEvent('MessageRejected', { stage: 'decode', reason: 'not CBOR', payloadBytes: 4 }, OBJECT_MODEL)).toBe('message refused at decode · not CBOR · 4 bytes');
+    expect(summarizeEvent('DeviceBootstrapped', { bridgeId: 'b1', brokerUri: 'mqtts://iot:8883' }, OBJECT_MODEL)).toBe('credentials delivered via bridge b1 · broker mqtts://iot:8883');
+    expect(summarizeEvent('DeviceBootstrapped', { bridgeId: 'b1', brokerUri: 'mqtts://iot:8883', late: true }, OBJECT_MODEL)).toBe(
+      'credentials delivered via bridge b1 · broker mqtts://iot:8883 · late: the bridge confirmed after the timeout was recorded',
+    );
   });
 
   it('says why a coaps handshake was refused (DeviceAuthenticationFailed), with a rate-limited burst as its count', () => {

@@ -92,7 +92,11 @@ export const summarizeEvent = (type: string, rawData: unknown, model: ObjectMode
     case 'DeviceSessionLost':
       return join(`session lost on bridge ${text(d.bridgeId) ?? '?'}`, text(d.reason));
     case 'DeviceBootstrapped':
-      return join(`credentials delivered via bridge ${text(d.bridgeId) ?? '?'}`, text(d.brokerUri) && `broker ${text(d.brokerUri)}`);
+      return join(
+        `credentials delivered via bridge ${text(d.bridgeId) ?? '?'}`,
+        text(d.brokerUri) && `broker ${text(d.brokerUri)}`,
+        d.late === true && 'late: the bridge confirmed after the timeout was recorded',
+      );
     case 'BootstrapResultReported':
       return join(d.ok === true ? 'bootstrap writes succeeded' : 'bootstrap writes failed', text(d.message));
     case 'BootstrapRejected':
