@@ -12,6 +12,7 @@ import { When } from '../../components/When.tsx';
 import { AUDIT_FILTER_NAMES, filterProblems, filtersFromQuery, searchOf, type AuditFilterName, type AuditFilters } from './auditQuery.ts';
 import { downloadThroughFetch } from './download.ts';
 import './audit.css';
+import { CursorPager } from '../../components/CursorPager.tsx';
 
 type CommandPage = z.infer<typeof CommandPageSchema>;
 type AuditRow = CommandPage['items'][number];
@@ -185,17 +186,7 @@ export const AuditPage = () => {
           </table>
         </div>
       )}
-      {pages.page > 1 || loaded.data?.nextCursor ? (
-        <nav className="pager" aria-label="Audit pages">
-          <button type="button" onClick={pages.previous} disabled={pages.page === 1}>
-            Newer commands
-          </button>
-          <span>Page {pages.page}</span>
-          <button type="button" onClick={() => loaded.data?.nextCursor && pages.next(loaded.data.nextCursor)} disabled={!loaded.data?.nextCursor}>
-            Older commands
-          </button>
-        </nav>
-      ) : null}
+      <CursorPager label="Audit pages" pages={pages} nextCursor={loaded.data?.nextCursor} previousText={'Newer commands'} nextText={'Older commands'} />
     </section>
   );
 };

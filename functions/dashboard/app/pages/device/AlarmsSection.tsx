@@ -7,6 +7,7 @@ import type { Alarm, AlarmsPage } from './deviceTypes.ts';
 import { describeKey } from './stateRows.ts';
 import { useCursorPages } from '../../components/useCursorPages.ts';
 import { When } from '../../components/When.tsx';
+import { CursorPager } from '../../components/CursorPager.tsx';
 
 const ACK_ROUTE = '/devices/:thingName/alarms/:alarmId/ack';
 
@@ -133,17 +134,7 @@ export const AlarmsSection = ({
           </table>
         </div>
       )}
-      {pages.page > 1 || loaded.data?.nextCursor ? (
-        <nav className="pager" aria-label="Alarm pages">
-          <button type="button" onClick={pages.previous} disabled={pages.page === 1}>
-            Previous alarms
-          </button>
-          <span>Page {pages.page}</span>
-          <button type="button" onClick={() => loaded.data?.nextCursor && pages.next(loaded.data.nextCursor)} disabled={!loaded.data?.nextCursor}>
-            More alarms
-          </button>
-        </nav>
-      ) : null}
+      <CursorPager label="Alarm pages" pages={pages} nextCursor={loaded.data?.nextCursor} previousText={'Previous alarms'} nextText={'More alarms'} />
     </section>
   );
 };

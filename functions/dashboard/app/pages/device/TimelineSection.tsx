@@ -9,6 +9,7 @@ import type { HistoryPage } from './deviceTypes.ts';
 import { summarizeEvent } from './eventSummary.ts';
 import { useCursorPages } from '../../components/useCursorPages.ts';
 import { When } from '../../components/When.tsx';
+import { CursorPager } from '../../components/CursorPager.tsx';
 
 const EVENT_TYPES = [...new Set(currentEvents.map((d) => d.type))].sort();
 const PAGE_SIZE = 20;
@@ -115,17 +116,7 @@ export const TimelineSection = ({ thingName, refreshKey, shownPosition }: { thin
           </table>
         </div>
       )}
-      {pages.page > 1 || loaded.data?.nextCursor ? (
-        <nav className="pager" aria-label="Timeline pages">
-          <button type="button" onClick={pages.previous} disabled={pages.page === 1}>
-            {direction === 'backwards' ? 'Newer events' : 'Earlier events'}
-          </button>
-          <span>Page {pages.page}</span>
-          <button type="button" onClick={() => loaded.data?.nextCursor && pages.next(loaded.data.nextCursor)} disabled={!loaded.data?.nextCursor}>
-            {direction === 'backwards' ? 'Older events' : 'Later events'}
-          </button>
-        </nav>
-      ) : null}
+      <CursorPager label="Timeline pages" pages={pages} nextCursor={loaded.data?.nextCursor} previousText={direction === 'backwards' ? 'Newer events' : 'Earlier events'} nextText={direction === 'backwards' ? 'Older events' : 'Later events'} />
     </section>
   );
 };

@@ -7,6 +7,7 @@ import { href } from '../../router.ts';
 import { useApp } from '../../session.tsx';
 import { useLoad } from '../../useLoad.ts';
 import { outcomeSummary, rowProgress, STATUS_LABELS } from './batchStatus.ts';
+import { CursorPager } from '../../components/CursorPager.tsx';
 
 /** GET /provisioning/batches, typed by the server's own schema (a type import: no zod runs here). */
 type BatchListPage = z.infer<typeof BatchListPageSchema>;
@@ -78,17 +79,7 @@ export const BatchList = () => {
           </table>
         </div>
       ) : null}
-      {pages.page > 1 || loaded.data?.nextCursor ? (
-        <nav className="pager" aria-label="Pages of batches">
-          <button type="button" onClick={pages.previous} disabled={pages.page === 1}>
-            Newer batches
-          </button>
-          <span>Page {pages.page}</span>
-          <button type="button" onClick={() => loaded.data?.nextCursor && pages.next(loaded.data.nextCursor)} disabled={!loaded.data?.nextCursor}>
-            Older batches
-          </button>
-        </nav>
-      ) : null}
+      <CursorPager label="Pages of batches" pages={pages} nextCursor={loaded.data?.nextCursor} previousText={'Newer batches'} nextText={'Older batches'} />
     </section>
   );
 };

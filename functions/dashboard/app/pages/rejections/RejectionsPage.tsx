@@ -11,6 +11,7 @@ import { useCursorPages } from '../../components/useCursorPages.ts';
 import { When } from '../../components/When.tsx';
 import { bytesFromBase64, previewBytes } from './payloadPreview.ts';
 import './rejections.css';
+import { CursorPager } from '../../components/CursorPager.tsx';
 
 /** A row of GET /rejections?include=payload, as the server's response schema says (types only). */
 type Rejection = z.infer<typeof RejectionSchema>;
@@ -169,17 +170,7 @@ export const RejectionsPage = () => {
           </table>
         </div>
       )}
-      {pages.page > 1 || loaded.data?.nextCursor ? (
-        <nav className="pager" aria-label="Rejection pages">
-          <button type="button" onClick={pages.previous} disabled={pages.page === 1}>
-            Newer rejections
-          </button>
-          <span>Page {pages.page}</span>
-          <button type="button" onClick={() => loaded.data?.nextCursor && pages.next(loaded.data.nextCursor)} disabled={!loaded.data?.nextCursor}>
-            Older rejections
-          </button>
-        </nav>
-      ) : null}
+      <CursorPager label="Rejection pages" pages={pages} nextCursor={loaded.data?.nextCursor} previousText={'Newer rejections'} nextText={'Older rejections'} />
     </section>
   );
 };
