@@ -61,6 +61,13 @@ export const lateBootstrapped = (events: readonly StoredEvent[], delivery: Deliv
 /** Events read per page while looking back for the delivery's failure. */
 const PAGE = 50;
 
+/**
+ * How far back a failure this ok can conclude may lie: the workflow gives up about 160 s after the
+ * delivery, and the bridge starts no delivery past its 60 s expiry, so the failure was stored
+ * minutes before the result; 15 minutes leaves room for a slow device and clock skew.
+ */
+export const LATE_RESULT_WINDOW_MS = 15 * 60_000;
+
 type LookBack =
   /** The device's stream from the delivery's BootstrapFailed to its end. */
   | { readonly kind: 'failed'; readonly events: readonly StoredEvent[] }
@@ -71,16 +78,21 @@ type LookBack =
 
 /**
  * Reads the device's stream backwards, page by page, to the delivery's failure. It stops at the
- * device's last DeviceBootstrapped or its provisioning, so the usual case (an ok the workflow is
- * still waiting for, from a device whose stream is short) costs one page, and a long-bootstrapped
- * device's stream is never read further back than its bootstrap.
+ * device's last DeviceBootstrapped or its provisioning, and at events stored more than
+ * LATE_RESULT_WINDOW_MS before the newest one: the device stream also holds every state report, so
+ * without that bound a device re-bootstrapped after months of reporting would be read back to its
+ * first bootstrap on every ok. The usual case costs one page.
  */
 const lookBack = async (store: Pick<EventStore, 'readStream'>, thingName: string, delivery: DeliveryRef): Promise<LookBack> => {
   const newestFirst: StoredEvent[] = [];
   let from: number | undefined;
+  let notBefore: string | undefined;
   for (;;) {
     const page = await store.readStream(deviceStreamId(thingName), { direction: 'backwards', limit: PAGE, ...(from === undefined ? {} : { from }) });
+    // The store's own clock: the newest event is the result just stored (or one after it).
+    notBefore ??= page[0] && new Date(Date.parse(page[0].recordedAt) - LATE_RESULT_WINDOW_MS).toISOString();
     for (const event of page) {
+      if (notBefore !== undefined && event.recordedAt < notBefore) return { kind: 'none' };
       if (event.type === 'DeviceBootstrapped') return { kind: 'bootstrapped', event };
       newestFirst.push(event);
       if (event.type === 'BootstrapFailed' && isFailureOf(upcast(event), delivery)) return { kind: 'failed', events: newestFirst.reverse() };

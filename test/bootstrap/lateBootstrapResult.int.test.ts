@@ -7,6 +7,7 @@ import type { StoredEvent } from '../../events/envelope.ts';
 import { deviceSessionsProjection, type DeviceSessionRow } from '../../events/projections/deviceSessions.ts';
 import { devicesProjection, type DeviceRow } from '../../events/projections/devices.ts';
 import { checkResult } from '../../functions/bootstrap/checkResult.ts';
+import { concludeLateResult, LATE_RESULT_WINDOW_MS } from '../../functions/bootstrap/lateResult.ts';
 import { requestIdOf } from '../../functions/bootstrap/deliverCredentials.ts';
 import { recordBootstrapped } from '../../functions/bootstrap/recordBootstrapped.ts';
 import { recordFailed } from '../../functions/bootstrap/recordFailed.ts';
@@ -19,7 +20,7 @@ import { createProjectionEngine, type ProjectionEngine } from '../../functions/p
 import type { ProjectionStore } from '../../functions/projections/projectionStore.ts';
 import { createSqliteProjectionStore } from '../../functions/projections/sqliteProjectionStore.ts';
 import { topics, type BridgeEvent } from '../../schemas/topics/topics.ts';
-import { provisioned, reported } from '../support/events.ts';
+import { newEvent, provisioned, reported } from '../support/events.ts';
 
 /**
  * A bootstrap result that comes after the workflow gave up, on a real SQLite store: the
@@ -219,5 +220,29 @@ describe('an ok while the workflow is waiting', () => {
       { thingName: 'lamp-8', endpoint: 'lamp-8', bridgeId: 'b1', lwm2mCode: '4.04', message: 'no object 18830 instance' },
     ]);
     expect(ofType(await streamOf('lamp-8'), 'DeviceBootstrapped')).toEqual([]);
+  });
+});
+
+describe('how far back an ok looks for the failure it concludes', () => {
+  it('stops at the window before the newest event: a failure stored longer ago is not concluded, however many reports lie between', async () => {
+    const time = { now: Date.parse('2026-06-01T00:00:00.000Z') };
+    const windowDb = openSqlite({ file: join(dir, 'window.db') });
+    const store = createSqliteEventStore(windowDb, { now: () => new Date(time.now) });
+    try {
+      const thing = 'lamp-window';
+      await store.append({ streamId: `device-${thing}`, expectedVersion: 'any', events: [provisioned(thing)] });
+      const delivery = { requestId: 'req-window', brokerUri: BROKER, fromPosition: 1 };
+      await recordFailed({ eventStore: store })({ thingName: thing, bridgeId: 'b1', trigger: 'register:/rd/w@2026-06-01T00:00:00.000Z', failure: { lwm2mCode: 'timeout', message: 'no result', delivery } });
+      // A device that kept reporting for longer than the window, then an ok for that old delivery.
+      time.now += LATE_RESULT_WINDOW_MS + 60_000;
+      await store.append({ streamId: `device-${thing}`, expectedVersion: 'any', events: Array.from({ length: 100 }, (_, i) => reported(thing, '/3303/0/5700', i, '2026-06-01T00:16:00.000Z')) });
+      const ok = newEvent('BootstrapResultReported', { thingName: thing, endpoint: thing, bridgeId: 'b1', requestId: 'req-window', ok: true, lwm2mCode: '2.04', reportedAt: '2026-06-01T00:16:00.000Z' });
+      await store.append({ streamId: `device-${thing}`, expectedVersion: 'any', events: [ok] });
+
+      expect(await concludeLateResult(store, thing, { requestId: 'req-window', bridgeId: 'b1' }, ok.eventId)).toBeUndefined();
+      expect((await store.readStream(`device-${thing}`)).filter((e) => e.type === 'DeviceBootstrapped')).toEqual([]);
+    } finally {
+      windowDb.close();
+    }
   });
 });
