@@ -39,6 +39,8 @@ export interface BridgeIdLeaseOptions {
   readonly clock?: () => number;
   /** Called once when the lease is lost: another holder has it, or it ran out before a renewal succeeded. */
   readonly onLost?: (reason: string) => void;
+  /** Every id was held on a pass over the pool: the claim waits and tries again (for the log: a start that takes long says why). */
+  readonly onWaiting?: (pass: number) => void;
   /** Renewals that failed but left the lease valid (DynamoDB unreachable for a moment). */
   readonly onRenewalError?: (error: unknown) => void;
 }
@@ -110,7 +112,7 @@ export const claimBridgeId = async (o: BridgeIdLeaseOptions): Promise<BridgeIdLe
 
   const started = clock();
   let bridgeId: string | undefined;
-  for (;;) {
+  for (let pass = 1; ; pass += 1) {
     for (const id of o.pool) {
       if (await tryClaim(o, id, clock(), leaseMs)) {
         bridgeId = id;
@@ -124,6 +126,7 @@ export const claimBridgeId = async (o: BridgeIdLeaseOptions): Promise<BridgeIdLe
           'Run fewer tasks than the pool has ids (the stack sizes the pool for maxTasks during a deployment), or wait for a stopped task’s lease to run out.',
       );
     }
+    o.onWaiting?.(pass);
     await new Promise((resolve) => setTimeout(resolve, Math.min(5_000, leaseMs / 4)));
   }
 

@@ -55,12 +55,14 @@ export const startBridgeFromSettings = async (settings: BridgeSettings, dtls: Br
   const log = deps.log ?? consoleLog;
   let lease: BridgeIdLease | undefined;
   if ('pool' in settings.identity) {
+    const poolSize = settings.identity.pool.length;
     lease = await claimBridgeId({
       client: deps.dynamo(),
       tableName: settings.identity.leaseTable,
       pool: settings.identity.pool,
       holder: deps.holder,
       onLost: (reason) => deps.onLeaseLost(reason),
+      onWaiting: (pass) => log.warn({ pass, pool: poolSize }, 'every bridge id of the pool is held; waiting for one to come free'),
       onRenewalError: (error) => log.warn({ err: error }, 'renewing the bridge id lease failed; trying again at the next renewal'),
     });
     log.info({ bridgeId: lease.bridgeId, holder: deps.holder }, 'claimed a bridge id from the pool');

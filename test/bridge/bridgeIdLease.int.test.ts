@@ -88,11 +88,22 @@ describe('claiming a bridge id from the pool', () => {
 
   it('waits for an id to come free when asked to, instead of failing at once', async () => {
     const table = await newTable();
-    const held = await holderOn(table, 'task-a', ['aws-1']).claim();
-    const waiting = holderOn(table, 'task-b', ['aws-1'], { leaseMs: 400, renewEveryMs: 100, waitMs: 60_000, clock: Date.now }).claim();
-    // The first holder leaving is what the second is waiting for.
-    await held.release();
+    // Both on the real clock: a lease of the test clock (1970) would look expired, and no wait would happen.
+    const held = await holderOn(table, 'task-a', ['aws-1'], { clock: Date.now }).claim();
+    const passes: number[] = [];
+    // The first holder leaves only once the second has found every id held: what it then waits for.
+    const waiting = holderOn(table, 'task-b', ['aws-1'], {
+      leaseMs: 400,
+      renewEveryMs: 100,
+      waitMs: 60_000,
+      clock: Date.now,
+      onWaiting: (pass) => {
+        passes.push(pass);
+        if (pass === 1) void held.release();
+      },
+    }).claim();
     expect((await waiting).bridgeId).toBe('aws-1');
+    expect(passes[0]).toBe(1);
     await (await waiting).release();
   });
 });
