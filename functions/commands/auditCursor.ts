@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { z } from 'zod';
 import type { FieldError } from '../../schemas/directory/fieldError.ts';
+import { fromCursorToken, toCursorToken } from '../shared/cursorToken.ts';
 
 /**
  * The audit's paging cursor, shared by the SQLite and DynamoDB adapters so a cursor means the same
@@ -44,17 +45,11 @@ const cursorError = (message: string) =>
   new AuditCursorError({ field: 'cursor', rule: 'cursor', message, hint: 'Pass the nextCursor of the previous page unchanged, with the same filters; leave it out for the first page.' });
 
 export const encodeAuditCursor = (filter: AuditFilter, after: AuditPosition): string =>
-  Buffer.from(JSON.stringify({ v: 1, f: fingerprintOf(filter), r: after.requestedAt, k: after.key })).toString('base64url');
+  toCursorToken({ v: 1, f: fingerprintOf(filter), r: after.requestedAt, k: after.key });
 
 /** The position a cursor names; AuditCursorError when it is not one of ours or belongs to other filters. */
 export const decodeAuditCursor = (cursor: string, filter: AuditFilter): AuditPosition => {
-  let payload: unknown;
-  try {
-    payload = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
-  } catch {
-    payload = undefined;
-  }
-  const parsed = CursorPayload.safeParse(payload);
+  const parsed = CursorPayload.safeParse(fromCursorToken(cursor));
   if (!parsed.success) throw cursorError('The cursor is not one this API made.');
   if (parsed.data.f !== fingerprintOf(filter)) throw cursorError('The cursor belongs to a search with other filters.');
   return { requestedAt: parsed.data.r, key: parsed.data.k };

@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import { z } from 'zod';
 import type { FieldError } from '../../schemas/directory/fieldError.ts';
 import { canonicalJson } from '../projections/canonicalJson.ts';
+import { fromCursorToken, toCursorToken } from '../shared/cursorToken.ts';
 
 /**
  * Keyset cursors for the device views: where the next page starts (a stream position, or the sort
@@ -18,20 +19,14 @@ export const MAX_CURSOR_LENGTH = 512;
 export const fingerprintOf = (view: string, filters: Readonly<Record<string, unknown>>): string =>
   createHash('sha256').update(`${view}\n${canonicalJson(filters)}`).digest('base64url').slice(0, 16);
 
-export const encodeCursor = (fingerprint: string, position: unknown): string =>
-  Buffer.from(JSON.stringify({ v: 1, f: fingerprint, p: position })).toString('base64url');
+export const encodeCursor = (fingerprint: string, position: unknown): string => toCursorToken({ v: 1, f: fingerprint, p: position });
 
 const Envelope = z.strictObject({ v: z.literal(1), f: z.string().min(1).max(64), p: z.unknown() });
 
 export type CursorRead<P> = { readonly ok: true; readonly position: P } | { readonly ok: false; readonly error: FieldError };
 
 export const decodeCursor = <P>(cursor: string, fingerprint: string, position: z.ZodType<P>): CursorRead<P> => {
-  let payload: unknown;
-  try {
-    payload = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
-  } catch {
-    payload = undefined;
-  }
+  const payload = fromCursorToken(cursor);
   const malformed: CursorRead<P> = {
     ok: false,
     error: { field: 'cursor', rule: 'malformed', message: 'cursor is not one this service handed out.', hint: 'Pass the nextCursor of the previous page unchanged, or leave cursor out to start from the first page.' },

@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import { z } from 'zod';
 import type { SearchQuery } from '../../schemas/directory/searchQuery.ts';
 import { canonicalJson } from '../projections/canonicalJson.ts';
+import { fromCursorToken, toCursorToken } from '../shared/cursorToken.ts';
 import { DirectoryQueryError } from './deviceDirectory.ts';
 
 /**
@@ -33,20 +34,12 @@ export const searchFingerprint = (query: SearchQuery): string => {
 };
 
 export const encodeCursor = (fingerprint: string, position: CursorPosition): string =>
-  Buffer.from(
-    JSON.stringify({ v: 1, f: fingerprint, k: position.key, ...(position.distance === undefined ? {} : { d: position.distance }) }),
-  ).toString('base64url');
+  toCursorToken({ v: 1, f: fingerprint, k: position.key, ...(position.distance === undefined ? {} : { d: position.distance }) });
 
 const bad = (rule: string, message: string, hint: string) => new DirectoryQueryError([{ field: 'cursor', rule, message, hint }]);
 
 export const decodeCursor = (cursor: string, fingerprint: string, near: boolean): CursorPosition => {
-  let payload: unknown;
-  try {
-    payload = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
-  } catch {
-    payload = undefined;
-  }
-  const parsed = Payload.safeParse(payload);
+  const parsed = Payload.safeParse(fromCursorToken(cursor));
   if (!parsed.success || (parsed.data.d === undefined) === near) {
     throw bad('malformed', 'cursor is not one this service handed out.', 'Pass the nextCursor of the previous page unchanged, or leave cursor out to start from the first page.');
   }

@@ -1,4 +1,5 @@
 import type { ObjectInfo, ObjectStore, ObjectSummary } from '../objectStore/objectStore.ts';
+import { fromCursorToken, toCursorToken } from '../shared/cursorToken.ts';
 import type { BatchProgress } from './batchProgress.ts';
 import { BATCH_LIST_LIMITS, MAX_CURSOR_LENGTH } from './batchListSchemas.ts';
 import { runPool } from './runPool.ts';
@@ -46,19 +47,16 @@ const MAX_LIST_CALLS = 4;
 const READS_AT_ONCE = 8;
 
 /** A cursor is the last key a page covered: the next page lists after it (S3's StartAfter). */
-export const encodeBatchCursor = (afterKey: string): string => Buffer.from(JSON.stringify({ k: afterKey })).toString('base64url');
+export const encodeBatchCursor = (afterKey: string): string => toCursorToken({ k: afterKey });
 
 /** The key in a cursor, or undefined when it is not one this route wrote. */
 export const decodeBatchCursor = (cursor: string): string | undefined => {
   if (cursor.length > MAX_CURSOR_LENGTH || !/^[A-Za-z0-9_-]+$/.test(cursor)) return undefined;
-  try {
-    const v = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')) as { k?: unknown };
-    // Any key under manifests/ (a page can end on a non-manifest object), nothing outside it.
-    // eslint-disable-next-line no-control-regex
-    return typeof v.k === 'string' && v.k.startsWith(MANIFEST_PREFIX) && !/[\u0000-\u001f\u007f]/.test(v.k) ? v.k : undefined;
-  } catch {
-    return undefined;
-  }
+  const v = fromCursorToken(cursor);
+  const k = typeof v === 'object' && v !== null ? (v as { k?: unknown }).k : undefined;
+  // Any key under manifests/ (a page can end on a non-manifest object), nothing outside it.
+  // eslint-disable-next-line no-control-regex
+  return typeof k === 'string' && k.startsWith(MANIFEST_PREFIX) && !/[\u0000-\u001f\u007f]/.test(k) ? k : undefined;
 };
 
 /** Metadata values are printable ASCII (S3 headers), so free text is stored percent-encoded. */
