@@ -1,13 +1,8 @@
-import {
-  authenticationFailureOf,
-  createAuthenticationFailureLimiter,
-  printableIdentity,
-  type AuthenticationFailureLimiter,
-  type AuthenticationFailureLimiterOptions,
-} from '../dtls/authenticationFailureLimiter.ts';
+import { createAuthenticationFailureLimiter, type AuthenticationFailureLimiter, type AuthenticationFailureLimiterOptions } from '../dtls/authenticationFailureLimiter.ts';
 import { createDevicePskLookup, type DeviceStatusOf } from '../dtls/devicePskLookup.ts';
 import { openDtlsTransport, type DtlsTransport } from '../dtls/dtlsTransport.ts';
 import type { DtlsServerOptions } from '../dtls/options.ts';
+import { reportRefusedHandshakes } from '../dtls/refusedHandshakeReporter.ts';
 import { combineSecureAndPlain } from '../dtls/securePlainTransport.ts';
 import { consoleLog, throttledWarn, type Lwm2mLog } from '../lwm2m/log.ts';
 import { startLwm2mServer, type Lwm2mServer, type Lwm2mServerOptions } from '../lwm2m/lwm2mServer.ts';
@@ -102,16 +97,8 @@ export const startStandaloneBridge = async (options: BridgeOptions, dtls?: Stand
         const psk = await lookup(identity);
         return psk && { key: psk.key, device: psk.thingName };
       },
-      onHandshakeFailed: (f) => {
-        // A wrong key or an unknown identity is reported (rate limited per identity); every failure is counted in dtls.server.stats().
-        const failure = authenticationFailureOf(f);
-        if (failure !== undefined) authenticationFailures.record(failure);
-        warn(
-          `dtls-${f.reason}`,
-          { peer: `${f.remote.address}:${f.remote.port}`, ...(f.identity === undefined ? {} : { identity: printableIdentity(f.identity) }), detail: f.detail },
-          'a DTLS handshake was refused',
-        );
-      },
+      // A wrong key or an unknown identity becomes an auth-failed message (rate limited per identity).
+      onHandshakeFailed: reportRefusedHandshakes(authenticationFailures, warn),
     });
     opened.push(secure);
     let transport: DatagramTransport = secure;

@@ -1,10 +1,11 @@
 import type { DeviceRow } from '../../../events/projections/devices.ts';
 import { startBridge, type Bridge } from '../../../functions/bridge/bridge.ts';
-import { authenticationFailureOf, createAuthenticationFailureRecorder, printableIdentity, type AuthenticationFailureRecorder } from '../../../functions/dtls/authenticationFailures.ts';
+import { createAuthenticationFailureRecorder, type AuthenticationFailureRecorder } from '../../../functions/dtls/authenticationFailures.ts';
 import { createDevicePskLookup } from '../../../functions/dtls/devicePskLookup.ts';
 import { openDtlsTransport, type DtlsTransport } from '../../../functions/dtls/dtlsTransport.ts';
 import type { DtlsServerOptions } from '../../../functions/dtls/options.ts';
 import { followProvisionedDevicePsks, type ProvisionedDevicePsks } from '../../../functions/dtls/provisionedDevicePsks.ts';
+import { reportRefusedHandshakes } from '../../../functions/dtls/refusedHandshakeReporter.ts';
 import { combineSecureAndPlain } from '../../../functions/dtls/securePlainTransport.ts';
 import { throttledWarn, type Lwm2mLog } from '../../../functions/lwm2m/log.ts';
 import { startLwm2mServer, type Lwm2mServer, type Lwm2mServerOptions } from '../../../functions/lwm2m/lwm2mServer.ts';
@@ -205,7 +206,6 @@ const openSecureTransport = (
     // The devices projection, a few milliseconds behind the store at most: a handshake must not read a device's whole stream.
     deviceStatus: (thingName) => Promise.resolve((ctx.projectionStore.getRow('devices', thingName) as DeviceRow | undefined)?.status),
   });
-  const warn = throttledWarn(log, () => Date.now());
   return openDtlsTransport({
     host,
     port,
@@ -214,16 +214,8 @@ const openSecureTransport = (
       const psk = await lookup(identity);
       return psk && { key: psk.key, device: psk.thingName };
     },
-    onHandshakeFailed: (f) => {
-      // A wrong key or an unknown identity is an event (rate limited per identity); every failure is counted in dtls.server.stats().
-      const failure = authenticationFailureOf(f);
-      if (failure !== undefined) failures.record(failure);
-      warn(
-        `dtls-${f.reason}`,
-        { peer: `${f.remote.address}:${f.remote.port}`, ...(f.identity === undefined ? {} : { identity: printableIdentity(f.identity) }), detail: f.detail },
-        'a DTLS handshake was refused',
-      );
-    },
+    // A wrong key or an unknown identity becomes a DeviceAuthenticationFailed event (rate limited per identity).
+    onHandshakeFailed: reportRefusedHandshakes(failures, throttledWarn(log, () => Date.now())),
   });
 };
 
