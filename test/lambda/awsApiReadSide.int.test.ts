@@ -19,20 +19,17 @@ import { awsDeviceDirectory, awsDeviceReadModel } from '../../functions/lambda/a
 import { buildAwsApi, type AwsApiDeps } from '../../functions/lambda/awsApi.ts';
 import { LAMBDA_ENV } from '../../functions/lambda/env.ts';
 import { httpApiHandler } from '../../functions/lambda/httpApiEvent.ts';
-import { openEmbeddedObjectStores } from '../../functions/objectStore/embeddedObjectStores.ts';
 import { createProjectionEngine, type ProjectionEngine } from '../../functions/projections/projectionEngine.ts';
 import { createSqliteProjectionStore } from '../../functions/projections/sqliteProjectionStore.ts';
-import { createCa } from '../../functions/registry/localCa.ts';
-import { createSqliteDeviceRegistry } from '../../functions/registry/sqliteDeviceRegistry.ts';
 import { manualClock } from '../../functions/shared/clock.ts';
-import { createLocalWorkflowEngine, type LocalWorkflowEngine } from '../../functions/workflows/localWorkflowEngine.ts';
-import { createSqliteWorkflowPersistence } from '../../functions/workflows/sqliteWorkflowPersistence.ts';
+import type { LocalWorkflowEngine } from '../../functions/workflows/localWorkflowEngine.ts';
 import { createProjectionTables } from '../directory/support/dynamoProjections.ts';
 import { rejectedMessage } from '../deviceViews/support.ts';
 import { startDynalite, type LocalDynamo } from '../support/dynalite.ts';
 import { sqliteCommandDeps } from './sqliteCommandDeps.ts';
 import { newEvent, provisioned, reported } from '../support/events.ts';
 import { createTestCognitoPool, type TestCognitoPool } from '../support/cognitoPool.ts';
+import { idleProvisioningDeps } from '../support/idleProvisioningDeps.ts';
 
 // The API Lambda's read side on DynamoDB, next to the embedded API's: the same events are appended
 // to the DynamoDB event store (on dynalite, folded into the projection tables as the stream
@@ -102,15 +99,11 @@ beforeAll(async () => {
 
   pool = await createTestCognitoPool({ region: REGION, userPoolId: POOL, clientId: CLIENT });
   const verifier = pool.verifier;
-  const stores = await openEmbeddedObjectStores({ dataDir: dir, durable: false });
-  workflows = createLocalWorkflowEngine({ persistence: createSqliteWorkflowPersistence(db), handlers: {} });
+  const provisioning = await idleProvisioningDeps(db, dir);
+  workflows = provisioning.workflows;
   const common: Omit<AwsApiDeps, 'events' | 'directory' | 'readModel'> = {
     verifier,
-    registry: createSqliteDeviceRegistry({ db, ca: await createCa({ commonName: 'read side test CA' }) }),
-    uploads: stores.uploads,
-    reports: stores.reports,
-    workflows,
-    stateMachines: { provisioning: 'arn:aws:states:local:000000000000:stateMachine:provisioning', deprovisioning: 'arn:aws:states:local:000000000000:stateMachine:deprovisioning' },
+    ...provisioning,
     // The command routes on DynamoDB have their own test (commandsApiOnAws.int.test.ts).
     commands: sqliteCommandDeps(db),
     logLevel: 'silent',

@@ -20,18 +20,15 @@ import { openSqlite, type SqliteDatabase } from '../../functions/eventStore/sqli
 import { buildAwsApi } from '../../functions/lambda/awsApi.ts';
 import { handleCommandAnswerRule } from '../../functions/lambda/commandAnswerRule.ts';
 import { iotDataPlaneCommandPublisher } from '../../functions/lambda/iotDataPlanePublisher.ts';
-import { openEmbeddedObjectStores } from '../../functions/objectStore/embeddedObjectStores.ts';
 import { dynamoHolderLookup } from '../../functions/projections/dynamoDeviceSessions.ts';
-import { createCa } from '../../functions/registry/localCa.ts';
-import { createSqliteDeviceRegistry } from '../../functions/registry/sqliteDeviceRegistry.ts';
 import { manualClock } from '../../functions/shared/clock.ts';
-import { createLocalWorkflowEngine, type LocalWorkflowEngine } from '../../functions/workflows/localWorkflowEngine.ts';
-import { createSqliteWorkflowPersistence } from '../../functions/workflows/sqliteWorkflowPersistence.ts';
+import type { LocalWorkflowEngine } from '../../functions/workflows/localWorkflowEngine.ts';
 import { CommandRequestMessage } from '../../schemas/bridge/commandMessages.ts';
 import { createProjectionTables } from '../directory/support/dynamoProjections.ts';
 import { startDynalite, type LocalDynamo } from '../support/dynalite.ts';
 import { newEvent, provisioned } from '../support/events.ts';
 import { createTestCognitoPool, type TestCognitoPool } from '../support/cognitoPool.ts';
+import { idleProvisioningDeps } from '../support/idleProvisioningDeps.ts';
 
 // Device control on AWS end to end without AWS: buildAwsApi over the DynamoDB event store and
 // projection tables on dynalite (folded by the stream projector), commands published through the
@@ -86,19 +83,15 @@ beforeAll(async () => {
   pool = await createTestCognitoPool({ region: REGION, userPoolId: POOL, clientId: CLIENT });
   const verifier = pool.verifier;
   db = openSqlite({ file: join(dir, 'unused-by-commands.db'), synchronous: 'NORMAL' });
-  const stores = await openEmbeddedObjectStores({ dataDir: dir, durable: false });
-  workflows = createLocalWorkflowEngine({ persistence: createSqliteWorkflowPersistence(db), handlers: {} });
+  const provisioning = await idleProvisioningDeps(db, dir);
+  workflows = provisioning.workflows;
   const t = tables.tables;
   const audit = createDynamoCommandAudit({ client: tables.doc, tableName: t.commandAudit.tableName });
   let ids = 0;
   app = await buildAwsApi({
     verifier,
     events,
-    registry: createSqliteDeviceRegistry({ db, ca: await createCa({ commonName: 'commands test CA' }) }),
-    uploads: stores.uploads,
-    reports: stores.reports,
-    workflows,
-    stateMachines: { provisioning: 'arn:aws:states:local:000000000000:stateMachine:provisioning', deprovisioning: 'arn:aws:states:local:000000000000:stateMachine:deprovisioning' },
+    ...provisioning,
     directory: createDynamoDeviceDirectory({ client: tables.doc, tableName: t.directory.tableName }),
     readModel: createDynamoDeviceReadModel({
       client: tables.doc,
