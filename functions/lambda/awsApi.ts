@@ -40,11 +40,8 @@ export interface AwsApiDeps {
   readonly stateMachines: { readonly provisioning: string; readonly deprovisioning: string };
   /** Device control: the audit and sessions tables, the IoT data plane, the alarms table (functions/lambda/awsAdapters.ts). */
   readonly commands: AwsCommandDeps;
-  /**
-   * The projection tables' rebuild functions and a Lambda client to start them (functions/lambda/api.ts).
-   * Tests of other routes leave it out; POST /projections/:name/rebuild is then not served.
-   */
-  readonly rebuild?: AwsRebuildDeps;
+  /** The projection tables' rebuild functions and a Lambda client to start them (functions/lambda/api.ts). */
+  readonly rebuild: AwsRebuildDeps;
   /** API Gateway passes at most 6 MB to a Lambda; larger manifests go to the uploads bucket directly. */
   readonly maxManifestBytes?: number;
   readonly logLevel?: string;
@@ -181,16 +178,14 @@ export const buildAwsApi = async (deps: AwsApiDeps): Promise<FastifyInstance> =>
 
   // A rebuild on AWS is the table's backfill, run by its own function: it outlasts any API call.
   const r = deps.rebuild;
-  if (r) {
-    await app.register(
-      projectionBackfillRoutes({
-        functions: r.functions,
-        invokeAsync: r.invokeAsync,
-        clock: r.clock ?? systemClock,
-        newRunId: r.newRunId ?? (() => `r-${randomUUID()}`),
-      }),
-    );
-  }
+  await app.register(
+    projectionBackfillRoutes({
+      functions: r.functions,
+      invokeAsync: r.invokeAsync,
+      clock: r.clock ?? systemClock,
+      newRunId: r.newRunId ?? (() => `r-${randomUUID()}`),
+    }),
+  );
   await app.ready();
   return app;
 };

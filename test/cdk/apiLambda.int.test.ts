@@ -21,6 +21,7 @@ import { createLocalWorkflowEngine, localFunctionArn, type LocalWorkflowEngine }
 import { createSqliteWorkflowPersistence } from '../../functions/workflows/sqliteWorkflowPersistence.ts';
 import { sqliteCommandDeps } from '../lambda/sqliteCommandDeps.ts';
 import { createTestCognitoPool, type TestCognitoPool } from '../support/cognitoPool.ts';
+import { unusedRebuildDeps } from '../support/unusedRebuildDeps.ts';
 
 // The API Lambda's handler with everything behind it real except AWS itself: Cognito-shaped RS256
 // tokens checked against the pool's key set, the embedded deprovisioning workflow run by the local
@@ -75,6 +76,7 @@ beforeAll(async () => {
       directory: createSqliteDeviceDirectory(db),
       readModel: createSqliteDeviceReadModel(db),
       commands: sqliteCommandDeps(db),
+      rebuild: unusedRebuildDeps(),
       logLevel: 'silent',
     }),
   );

@@ -30,6 +30,7 @@ import { createTestCognitoPool, type TestCognitoPool } from '../support/cognitoP
 import { newEvent } from '../support/events.ts';
 import { startS3StandIn, type S3StandIn } from '../support/s3StandIn.ts';
 import { sqliteCommandDeps } from './sqliteCommandDeps.ts';
+import { unusedRebuildDeps } from '../support/unusedRebuildDeps.ts';
 
 /*
  * GET /provisioning/batches and GET /provisioning/batches/:batchId in the API Lambda: requests as
@@ -156,6 +157,7 @@ beforeAll(async () => {
       readModel: createSqliteDeviceReadModel(db),
       commands,
       stateMachines: { provisioning: PROVISIONING, deprovisioning: 'arn:aws:states:eu-west-1:123456789012:stateMachine:LwM2MFleet-Deprovisioning' },
+      rebuild: unusedRebuildDeps(),
       logLevel: 'silent',
     }),
   );

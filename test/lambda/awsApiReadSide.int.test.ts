@@ -30,6 +30,7 @@ import { sqliteCommandDeps } from './sqliteCommandDeps.ts';
 import { newEvent, provisioned, reported } from '../support/events.ts';
 import { createTestCognitoPool, type TestCognitoPool } from '../support/cognitoPool.ts';
 import { idleProvisioningDeps } from '../support/idleProvisioningDeps.ts';
+import { unusedRebuildDeps } from '../support/unusedRebuildDeps.ts';
 
 // The API Lambda's read side on DynamoDB, next to the embedded API's: the same events are appended
 // to the DynamoDB event store (on dynalite, folded into the projection tables as the stream
@@ -106,6 +107,7 @@ beforeAll(async () => {
     ...provisioning,
     // The command routes on DynamoDB have their own test (commandsApiOnAws.int.test.ts).
     commands: sqliteCommandDeps(db),
+    rebuild: unusedRebuildDeps(),
     logLevel: 'silent',
   };
   // The environment the CDK app gives the API Lambda (infra/cdk/constructs/fleetApi.ts), pointed at dynalite.

@@ -29,6 +29,7 @@ import { startDynalite, type LocalDynamo } from '../support/dynalite.ts';
 import { newEvent, provisioned } from '../support/events.ts';
 import { createTestCognitoPool, type TestCognitoPool } from '../support/cognitoPool.ts';
 import { idleProvisioningDeps } from '../support/idleProvisioningDeps.ts';
+import { unusedRebuildDeps } from '../support/unusedRebuildDeps.ts';
 
 // Device control on AWS end to end without AWS: buildAwsApi over the DynamoDB event store and
 // projection tables on dynalite (folded by the stream projector), commands published through the
@@ -112,6 +113,7 @@ beforeAll(async () => {
       newCommandId: () => `c-${++ids}`,
       newAcknowledgementId: () => `a-${++ids}`,
     },
+    rebuild: unusedRebuildDeps(),
     logLevel: 'silent',
   });
   sweep = sweepDueCommands({ clock, due: (now, limit) => audit.due(now, limit), expire: expireCommand({ events, clock }) });
