@@ -240,6 +240,35 @@ describe('the device page', () => {
     expect(dash.errorsOf(page)).toEqual([]);
   });
 
+  it('pages back through the timeline with Older events, and forwards again with Newer events', async () => {
+    // The lamp reports every 400 ms: wait until its stream holds more than two pages (20 events each).
+    await untilStream(dash.story.system, `device-${LAMP}`, (events) => events.length > 45, 'more than two pages of events', 30_000);
+    const page = await dash.signedInPage('viewer', `/devices/${LAMP}`);
+    const timeline = page.getByRole('table', { name: /^Events of/ });
+    const pager = page.getByRole('navigation', { name: 'Timeline pages' });
+    const link = (position: number) => timeline.getByRole('link', { name: `State at this event (#${position})` });
+    const positions = async () =>
+      (await timeline.getByRole('link', { name: /^State at this event/ }).allTextContents()).map((text) => Number(/\(#(\d+)\)/.exec(text)![1]));
+
+    await pager.getByText('Page 1').waitFor();
+    await expect(pager.getByRole('button', { name: 'Newer events' }).isDisabled()).resolves.toBe(true);
+    const first = await positions();
+    expect(first).toHaveLength(20);
+    const oldestShown = Math.min(...first);
+
+    await pager.getByRole('button', { name: 'Older events' }).click();
+    await link(oldestShown - 1).waitFor();
+    await pager.getByText('Page 2').waitFor();
+    // The next 20 positions down, newest first: nothing skipped, nothing shown twice.
+    expect(await positions()).toEqual(Array.from({ length: 20 }, (_, i) => oldestShown - 1 - i));
+
+    await pager.getByRole('button', { name: 'Newer events' }).click();
+    await pager.getByText('Page 1').waitFor();
+    await link(oldestShown - 1).waitFor({ state: 'detached' });
+    expect(Math.min(...(await positions()))).toBeGreaterThanOrEqual(oldestShown);
+    expect(dash.errorsOf(page)).toEqual([]);
+  });
+
   it('says plainly when there is no such device', async () => {
     const page = await dash.signedInPage('viewer', '/devices/no-such-lamp');
     await page.getByRole('heading', { name: 'No such device' }).waitFor();
